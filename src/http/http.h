@@ -1,0 +1,166 @@
+/*
+ * The HTTP layer's internal interface: what a route handler sees.
+ *
+ * A request is read on libmicrohttpd's threads (headers copied, body
+ * accumulated into a bounded buffer), then the connection is suspended and
+ * the request handed to a worker thread that owns a database connection.
+ * The handler runs there, sets the response with one of the reply_*
+ * functions, and the connection is resumed to send it. A handler may also
+ * defer: hand the request on (to the issuer) and call req_finish() later
+ * from another thread. Handlers never block the polling threads.
+ */
+#ifndef TOKENQ_HTTP_H
+#define TOKENQ_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domain/error.h"
+#include "domain/issuer.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/config.h"
+
+#define BODY_MAX    65536
+#define MAX_QUERY   12
+#define MAX_HEADERS 8
+
+struct server;
+struct req;
+
+/* Returns HANDLED once the response is set, or DEFERRED when another thread
+ * will set it and call req_finish(); after DEFERRED the handler's caller
+ * must not touch r again. */
+enum handled { HANDLED, DEFERRED };
+typedef enum handled (*handler_fn)(struct req *r, struct store_conn *c);
+
+/* Roles as bits for a route's allowed set; 0 means public. */
+#define R_POS   (1u << ROLE_POS)
+#define R_STAFF (1u << ROLE_STAFF)
+#define R_ADMIN (1u << ROLE_ADMIN)
+
+struct route {
+	const char *method;
+	const char *pattern; /* segments; "{id}" matches digits, "{x}" any segment */
+	handler_fn fn;
+	unsigned roles;   /* 0: public */
+	bool body;        /* takes a JSON body (415/413/400 apply) */
+	bool no_database; /* answers without the database (pages, assets) */
+	bool db_optional; /* runs with c == NULL when no connection can be had */
+	const char *name; /* for logs and metrics */
+};
+
+struct kv {
+	char *name;
+	char *value;
+};
+
+struct req {
+	struct server *srv;
+	void *conn; /* struct MHD_Connection */
+	const struct route *route;
+	char method[16];
+	char *path;
+	char *params[3]; /* the {..} segments of the path, in order */
+	int nparams;
+	struct kv query[MAX_QUERY];
+	int nquery;
+	char *authorization, *content_type, *idempotency_key, *last_event_id, *host;
+	bool has_idempotency_key;
+	bool loopback;
+	struct buf body;
+	bool too_large;
+	int64_t started; /* mono_ms */
+
+	/* the key that authenticated the request, when one did */
+	bool authed;
+	enum role role;
+
+	/* the response */
+	int status;
+	const char *content_type_out;
+	char *out;
+	size_t outlen;
+	struct kv headers[MAX_HEADERS];
+	int nheaders;
+	void *stream; /* an event stream instead of a body (see events.c) */
+
+	/* POST /api/orders in flight in the issuer */
+	struct order_input order;
+	struct issue_req issue;
+
+	int state;
+	struct req *next;   /* in the worker queue */
+	handler_fn next_fn; /* what a requeued request runs instead of its route's */
+};
+
+struct server {
+	const struct config *cfg;
+	struct store *store;
+	struct issuer *issuer;
+	void *daemon;
+	struct hub *hub;
+	struct metrics *metrics;
+};
+
+/* ---- what handlers call ---- */
+
+/* The value of query parameter name, or NULL. */
+const char *req_query(const struct req *r, const char *name);
+
+/* Sets the response; take ownership of body. JSON helpers dump and decref. */
+void reply(struct req *r, int status, const char *content_type, char *body, size_t len);
+void reply_json(struct req *r, int status, json_t *body);
+void reply_problem(struct req *r, const struct tq_error *err);
+void reply_header(struct req *r, const char *name, const char *value);
+
+/* Resumes a deferred request once its response is set; callable from any thread. */
+void req_finish(struct req *r);
+
+/* Hands a deferred request back to a worker, to run fn there. */
+void requeue(struct req *r, handler_fn fn);
+
+/* ?queue= (absent, or a configured prefix) and ?date= (default today); -1 with a problem set. */
+int query_queue(struct req *r, const char **queue);
+int query_date(struct req *r, char date[BIZDATE_LEN]);
+
+/* The HTTP status for a domain status (the one place that maps them). */
+int http_status_for(enum tq_status s);
+
+/* Decodes the body as a JSON object per API.md §4: 0, or -1 with a problem set. */
+int req_json_body(struct req *r, json_t **out);
+
+/* ---- rendering ---- */
+
+json_t *order_json(const struct config *cfg, const struct order *o);
+json_t *event_json(const struct config *cfg, const struct event *e);
+/* The business date of now, for defaults. */
+void today(char out[BIZDATE_LEN]);
+
+/* ---- the routes (routes.c) ---- */
+extern const struct route routes[];
+
+/* Handlers by file. */
+enum handled h_orders_create(struct req *r, struct store_conn *c);
+enum handled h_orders_get(struct req *r, struct store_conn *c);
+enum handled h_orders_list(struct req *r, struct store_conn *c);
+enum handled h_orders_patch(struct req *r, struct store_conn *c);
+enum handled h_orders_recall(struct req *r, struct store_conn *c);
+enum handled h_tokens_get(struct req *r, struct store_conn *c);
+enum handled h_board(struct req *r, struct store_conn *c);
+enum handled h_queues(struct req *r, struct store_conn *c);
+enum handled h_healthz(struct req *r, struct store_conn *c);
+enum handled h_page(struct req *r, struct store_conn *c);
+enum handled h_asset(struct req *r, struct store_conn *c);
+enum handled h_ticket(struct req *r, struct store_conn *c);
+enum handled h_orders_csv(struct req *r, struct store_conn *c);
+enum handled h_stats(struct req *r, struct store_conn *c);
+enum handled h_metrics(struct req *r, struct store_conn *c);
+
+/* ---- server life (server.c) ---- */
+int server_start(struct server *srv, struct tq_error *err);
+/* Stops accepting, finishes in-flight requests (bounded), ends streams. */
+void server_stop(struct server *srv);
+
+#endif

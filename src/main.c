@@ -1,0 +1,137 @@
+/*
+ * tokenq: a token-queue server. argv -> the command table; nothing else.
+ */
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+/* clang-format off */
+const struct command commands[] = {
+	{"serve", cmd_serve,
+	 "tokenq serve [--listen HOST:PORT] [--database URL] [--migrate]",
+	 "Serve the HTTP API, the event stream and the web pages.",
+	 "  --listen HOST:PORT  where to listen (TOKENQ_LISTEN; default 127.0.0.1:8080);\n"
+	 "                      IPv6 as [::1]:8080\n"
+	 "  --database URL      sqlite:PATH or postgres://... (DATABASE_URL; default\n"
+	 "                      sqlite:tokenq.db)\n"
+	 "  --migrate           apply pending migrations first (a brand-new database is\n"
+	 "                      always migrated)\n\n"
+	 "Settings from the environment: TOKENQ_TIMEZONE (IANA name; default the\n"
+	 "system's), TOKENQ_DAY_START (HH:MM; default 00:00), TOKENQ_QUEUES (default\n"
+	 "A=Orders, e.g. A=Dine-in,B=Takeaway), TOKENQ_TOKEN_DIGITS (1-9; default 3),\n"
+	 "TOKENQ_PUBLIC_URL (the address printed on tickets). SIGTERM or SIGINT drains\n"
+	 "requests in flight and exits 0.\n"},
+	{"migrate", cmd_migrate,
+	 "tokenq migrate [status] [--database URL]",
+	 "Apply pending schema migrations, or list their state.",
+	 "  status          list each migration as applied (with its time), pending,\n"
+	 "                  DRIFTED (changed since applied) or UNKNOWN (the database is\n"
+	 "                  newer than this tokenq); exits 1 unless all are applied\n"
+	 "  --database URL  the database (DATABASE_URL; default sqlite:tokenq.db)\n\n"
+	 "Each migration runs in one transaction with its history row, under a lock, so\n"
+	 "two runs at once are safe.\n"},
+	{"keys", cmd_keys,
+	 "tokenq keys create --role ROLE [--label TEXT] | list | revoke ID  [--database URL]",
+	 "Create, list and revoke API keys.",
+	 "  create --role pos|staff|admin [--label TEXT]\n"
+	 "                  prints the secret alone on stdout (shown once; only its hash\n"
+	 "                  is stored), and the key's id, role and label on stderr\n"
+	 "  list            one key per line: id, role, label, created, last used, revoked\n"
+	 "  revoke ID       the key stops working on its next request\n\n"
+	 "Roles: pos creates and reads orders; staff reads orders, changes status and\n"
+	 "reads stats; admin may do everything. While no key exists, protected routes\n"
+	 "answer clients on this machine only.\n"},
+	{"backup", cmd_backup,
+	 "tokenq backup PATH [--force] [--database URL]",
+	 "Write a consistent copy of the database to PATH while the server runs.",
+	 "  --force         overwrite PATH if it exists\n\n"
+	 "SQLite: the online backup API, checked with PRAGMA integrity_check.\n"
+	 "PostgreSQL: pg_dump --format=custom (restore with pg_restore).\n"},
+	{"copy", cmd_copy,
+	 "tokenq copy --to URL [--database URL]",
+	 "Copy every row into another, empty database of either kind.",
+	 "  --to URL        the target: sqlite:PATH or postgres://...; it must hold no\n"
+	 "                  tokenq rows (a brand-new one is migrated first)\n\n"
+	 "Ids, numbers and counters are kept, so the next order continues the day.\n"},
+	{"version", cmd_version, "tokenq version", "Print the version.", ""},
+	{"help", cmd_help, "tokenq help [COMMAND]", "Show help for tokenq or a command.", ""},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+/* clang-format on */
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return cli_fail(EXIT_USAGE, "`tokenq version` takes no arguments.");
+	printf("tokenq %s (SQLite %s, libpq %d, libmicrohttpd %s, jansson %s)\n", TOKENQ_VERSION,
+	       sqlite3_libversion(), PQlibVersion(), MHD_get_version(), jansson_version_str());
+	return EXIT_OK;
+}
+
+static void usage(FILE *f)
+{
+	const struct command *c;
+
+	fprintf(f, "usage: tokenq COMMAND [OPTIONS]\n\ntokenq issues daily order tokens "
+	           "(A-001, A-002, ...) and shows them on live boards.\n\ncommands:\n");
+	for (c = commands; c->name; c++)
+		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+	fprintf(f, "\nSee `tokenq help COMMAND` or `tokenq COMMAND --help`.\n");
+}
+
+static const struct command *find(const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc == 1) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2 || (c = find(argv[1])) == NULL)
+		return cli_fail(EXIT_USAGE, "there is no command \"%.40s\"; see `tokenq help`.",
+		                argv[1]);
+	printf("usage: %s\n\n%s\n", c->usage, c->summary);
+	if (c->help[0])
+		printf("\n%s", c->help);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(1, argv + 1);
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(1, argv + 1);
+	c = find(argv[1]);
+	if (c == NULL)
+		return cli_fail(EXIT_USAGE, "there is no command \"%.40s\"; see `tokenq help`.",
+		                argv[1]);
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,323 @@
+/*
+ * The PostgreSQL backend: the SQL primitives of store.h over one libpq
+ * connection. Sessions run at READ COMMITTED with a lock_timeout and an
+ * idle_in_transaction_session_timeout, so that one stuck session cannot
+ * hold a day's counter. Statements are prepared once per connection and
+ * cached by the address of their SQL text; exec_many sends its rows in one
+ * libpq pipeline, one round trip for the lot. A connection found broken is
+ * reset on its next use, and until then every call answers TQ_UNAVAILABLE.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+#define STMT_CACHE     48
+#define MIGRATION_LOCK "7420117"
+
+struct pg_db {
+	PGconn *conn;
+	struct {
+		const char *sql;
+		char name[16];
+	} cache[STMT_CACHE];
+	int ncache;
+};
+
+static const char session_sql[] = "SET lock_timeout = '5s';"
+                                  "SET idle_in_transaction_session_timeout = '60s';"
+                                  "SET statement_timeout = '60s';"
+                                  "SET default_transaction_isolation = 'read committed';"
+                                  "SET client_min_messages = 'warning';";
+
+static int fail_res(struct pg_db *d, PGresult *res, struct tq_error *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char buf[200];
+
+	if (msg == NULL) {
+		snprintf(buf, sizeof(buf), "%s", PQerrorMessage(d->conn));
+		buf[strcspn(buf, "\n")] = '\0';
+		msg = buf;
+	}
+	if (PQstatus(d->conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0 || strncmp(state, "53", 2) == 0 ||
+	    strcmp(state, "55P03") == 0 || strcmp(state, "40001") == 0 ||
+	    strcmp(state, "40P01") == 0)
+		return tq_fail(err, TQ_UNAVAILABLE, "database_unavailable", "",
+		               "the database cannot be reached now: %s", msg);
+	if (strncmp(state, "23", 2) == 0)
+		return tq_fail(err, TQ_CONFLICT, "constraint", "", "%s", msg);
+	return tq_fail(err, TQ_INTERNAL, "database_error", "", "%s (SQLSTATE %s)", msg, state);
+}
+
+static int session_setup(struct pg_db *d, struct tq_error *err)
+{
+	PGresult *res = PQexec(d->conn, session_sql);
+	int rc = 0;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = fail_res(d, res, err);
+	PQclear(res);
+	d->ncache = 0;
+	return rc;
+}
+
+/* Makes sure the connection is up, resetting a broken one. */
+static int ensure(struct pg_db *d, struct tq_error *err)
+{
+	if (PQstatus(d->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(d->conn);
+	if (PQstatus(d->conn) != CONNECTION_OK)
+		return fail_res(d, NULL, err);
+	return session_setup(d, err);
+}
+
+static void pg_disconnect(void *h)
+{
+	struct pg_db *d = h;
+
+	if (d == NULL)
+		return;
+	PQfinish(d->conn);
+	free(d);
+}
+
+static int pg_connect(const char *url, void **out, struct tq_error *err)
+{
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *vals[] = {url, "5", "tokenq", NULL};
+	struct pg_db *d = calloc(1, sizeof(*d));
+
+	*out = NULL;
+	if (d == NULL)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	d->conn = PQconnectdbParams(keys, vals, 1);
+	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
+		fail_res(d, NULL, err);
+		pg_disconnect(d);
+		return -1;
+	}
+	if (session_setup(d, err) != 0) {
+		pg_disconnect(d);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+/* The name of sql prepared on this connection; "" (unnamed) once the cache is full. */
+static const char *prepare(struct pg_db *d, const char *sql, int nparams, struct tq_error *err)
+{
+	const char *name = "";
+	PGresult *res;
+	int i;
+
+	for (i = 0; i < d->ncache; i++)
+		if (d->cache[i].sql == sql)
+			return d->cache[i].name;
+	if (d->ncache < STMT_CACHE) {
+		snprintf(d->cache[d->ncache].name, sizeof(d->cache[d->ncache].name), "tq%d",
+		         d->ncache);
+		name = d->cache[d->ncache].name;
+	}
+	res = PQprepare(d->conn, name, sql, nparams, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fail_res(d, res, err);
+		PQclear(res);
+		return NULL;
+	}
+	PQclear(res);
+	if (*name)
+		d->cache[d->ncache++].sql = sql;
+	return name;
+}
+
+static int rows(PGresult *res, int query, sql_row_fn row, void *ctx)
+{
+	const char *vals[32];
+	int r, c, nr = PQntuples(res), nc = PQnfields(res);
+
+	if (nc > 32)
+		nc = 32;
+	for (r = 0; r < nr && row != NULL; r++) {
+		for (c = 0; c < nc; c++)
+			vals[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+		if (row(ctx, query, nc, vals) != 0)
+			break;
+	}
+	return 0;
+}
+
+static int ok_status(PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+static int pg_exec(void *h, const char *sql, int nparams, const char *const *params, sql_row_fn row,
+                   void *ctx, struct tq_error *err)
+{
+	struct pg_db *d = h;
+	const char *name;
+	PGresult *res;
+	int rc = 0;
+
+	if (ensure(d, err) != 0 || (name = prepare(d, sql, nparams, err)) == NULL)
+		return -1;
+	res = PQexecPrepared(d->conn, name, nparams, params, NULL, NULL, 0);
+	if (!ok_status(res))
+		rc = fail_res(d, res, err);
+	else
+		rows(res, 0, row, ctx);
+	PQclear(res);
+	return rc;
+}
+
+static int pg_exec_many(void *h, const char *sql, int nparams, int nrows, const char *const *params,
+                        sql_row_fn row, void *ctx, struct tq_error *err)
+{
+	struct pg_db *d = h;
+	const char *name;
+	PGresult *res;
+	int r, rc = 0;
+
+	if (nrows == 1)
+		return pg_exec(h, sql, nparams, params, row, ctx, err);
+	if (nrows == 0)
+		return 0;
+	if (ensure(d, err) != 0 || (name = prepare(d, sql, nparams, err)) == NULL)
+		return -1;
+	if (!PQenterPipelineMode(d->conn))
+		return fail_res(d, NULL, err);
+	for (r = 0; r < nrows; r++) {
+		if (!PQsendQueryPrepared(d->conn, name, nparams,
+		                         params + (size_t)r * (size_t)nparams, NULL, NULL, 0)) {
+			rc = fail_res(d, NULL, err);
+			break;
+		}
+	}
+	if (!PQpipelineSync(d->conn) && rc == 0)
+		rc = fail_res(d, NULL, err);
+	/* Read every result up to the sync, even after an error. */
+	r = 0;
+	while ((res = PQgetResult(d->conn)) != NULL || PQstatus(d->conn) == CONNECTION_OK) {
+		ExecStatusType st;
+		if (res == NULL) {
+			r++; /* the end of one query's results */
+			continue;
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (ok_status(res)) {
+			if (rc == 0)
+				rows(res, r, row, ctx);
+		} else if (rc == 0) {
+			rc = fail_res(d, res, err);
+		}
+		PQclear(res);
+	}
+	if (PQstatus(d->conn) != CONNECTION_OK && rc == 0)
+		rc = fail_res(d, NULL, err);
+	PQexitPipelineMode(d->conn);
+	return rc;
+}
+
+static int simple(struct pg_db *d, const char *sql, struct tq_error *err)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (ensure(d, err) != 0)
+		return -1;
+	res = PQexec(d->conn, sql);
+	if (!ok_status(res))
+		rc = fail_res(d, res, err);
+	PQclear(res);
+	return rc;
+}
+
+static int pg_script(void *h, const char *sql, struct tq_error *err)
+{
+	return simple(h, sql, err);
+}
+
+static int pg_begin(void *h, bool write, struct tq_error *err)
+{
+	return simple(h, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+}
+
+static int pg_commit(void *h, struct tq_error *err)
+{
+	struct pg_db *d = h;
+	PGresult *res = PQexec(d->conn, "COMMIT");
+	int rc = 0;
+
+	/* A COMMIT of an aborted transaction answers ROLLBACK, not an error. */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = fail_res(d, res, err);
+	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
+		rc = tq_fail(err, TQ_INTERNAL, "database_error", "",
+		             "the transaction was rolled back");
+	PQclear(res);
+	return rc;
+}
+
+static void pg_rollback(void *h)
+{
+	struct pg_db *d = h;
+
+	if (PQstatus(d->conn) == CONNECTION_OK && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(d->conn, "ROLLBACK"));
+}
+
+static int pg_lock_migrations(void *h, struct tq_error *err)
+{
+	return simple(h, "SELECT pg_advisory_lock(" MIGRATION_LOCK ")", err);
+}
+
+static void pg_unlock_migrations(void *h)
+{
+	simple(h, "SELECT pg_advisory_unlock(" MIGRATION_LOCK ")", NULL);
+}
+
+static int count_row(void *ctx, int query, int ncols, const char *const *vals)
+{
+	(void)query;
+	if (ncols > 0 && vals[0] != NULL)
+		*(int *)ctx = (int)strtol(vals[0], NULL, 10);
+	return 0;
+}
+
+static int pg_count_tables(void *h, int *n, struct tq_error *err)
+{
+	static const char sql[] = "SELECT count(*) FROM information_schema.tables "
+	                          "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')";
+	*n = 0;
+	return pg_exec(h, sql, 0, NULL, count_row, n, err);
+}
+
+const struct sql_backend pg_backend = {
+    .name = "postgresql",
+    .dialect = "postgres",
+    .connect = pg_connect,
+    .disconnect = pg_disconnect,
+    .exec = pg_exec,
+    .exec_many = pg_exec_many,
+    .script = pg_script,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .lock_migrations = pg_lock_migrations,
+    .unlock_migrations = pg_unlock_migrations,
+    .count_tables = pg_count_tables,
+    .notify_sql = "SELECT pg_notify('tokenq_events', '')",
+};

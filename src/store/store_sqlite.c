@@ -1,0 +1,304 @@
+/*
+ * The SQLite backend: the SQL primitives of store.h on one sqlite3
+ * connection. The connection runs in WAL mode with synchronous=FULL, a busy
+ * timeout and foreign keys; every write transaction is BEGIN IMMEDIATE so
+ * that a transaction never fails half-way with SQLITE_BUSY on its first
+ * write. Prepared statements are cached by the address of their SQL text.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+#define STMT_CACHE 48
+
+struct sqlite_db {
+	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE];
+	int ncache;
+};
+
+static int fail_from(struct sqlite_db *d, int rc, struct tq_error *err)
+{
+	int ext = d && d->db ? sqlite3_extended_errcode(d->db) : rc;
+	const char *msg = d && d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return tq_fail(err, TQ_STORAGE_FULL, "storage_full", "",
+		               "the database file has no room to grow (disk full): %s", msg);
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+		if ((ext & 0xff) == SQLITE_IOERR && (ext == SQLITE_IOERR_WRITE))
+			return tq_fail(err, TQ_STORAGE_FULL, "storage_full", "",
+			               "the database file could not be written: %s", msg);
+		return tq_fail(err, TQ_UNAVAILABLE, "database_unavailable", "",
+		               "the database file cannot be used now: %s", msg);
+	case SQLITE_CONSTRAINT:
+		return tq_fail(err, TQ_CONFLICT, "constraint", "", "%s", msg);
+	default:
+		return tq_fail(err, TQ_INTERNAL, "database_error", "", "%s", msg);
+	}
+}
+
+static int run(struct sqlite_db *d, const char *sql, struct tq_error *err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(d->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		tq_fail(err, TQ_INTERNAL, "database_error", "", "%s",
+		        msg ? msg : sqlite3_errstr(rc));
+		if ((rc & 0xff) != SQLITE_ERROR)
+			fail_from(d, rc, err);
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void sq_disconnect(void *h)
+{
+	struct sqlite_db *d = h;
+	int i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->ncache; i++)
+		sqlite3_finalize(d->cache[i].stmt);
+	sqlite3_close(d->db);
+	free(d);
+}
+
+static int sq_connect(const char *url, void **out, struct tq_error *err)
+{
+	struct sqlite_db *d;
+	const char *path = url + strlen("sqlite:");
+	int rc;
+
+	*out = NULL;
+	if (sqlite3_libversion_number() < 3035000)
+		return tq_fail(err, TQ_INTERNAL, "sqlite_too_old", "",
+		               "SQLite %s is too old: tokenq needs 3.35 or later (UPSERT with "
+		               "RETURNING)",
+		               sqlite3_libversion());
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	rc = sqlite3_open_v2(
+	    path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		tq_fail(err, TQ_UNAVAILABLE, "database_unavailable", "",
+		        "cannot open the SQLite database %s: %s", path,
+		        d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
+		sq_disconnect(d);
+		return -1;
+	}
+	sqlite3_extended_result_codes(d->db, 1);
+	sqlite3_busy_timeout(d->db, 10000);
+	if (run(d, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+	        err) != 0) {
+		sq_disconnect(d);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+static sqlite3_stmt *prepare(struct sqlite_db *d, const char *sql, struct tq_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int i, rc;
+
+	for (i = 0; i < d->ncache; i++)
+		if (d->cache[i].sql == sql)
+			return d->cache[i].stmt;
+	rc = sqlite3_prepare_v3(d->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		fail_from(d, rc, err);
+		return NULL;
+	}
+	if (d->ncache < STMT_CACHE) {
+		d->cache[d->ncache].sql = sql;
+		d->cache[d->ncache].stmt = stmt;
+		d->ncache++;
+	}
+	return stmt;
+}
+
+static void unprepare(struct sqlite_db *d, sqlite3_stmt *stmt)
+{
+	int i;
+
+	for (i = 0; i < d->ncache; i++)
+		if (d->cache[i].stmt == stmt)
+			return;
+	sqlite3_finalize(stmt);
+}
+
+/* Binds "$1".."$n"; canonical integers are bound as integers. */
+static int bind(sqlite3_stmt *stmt, int nparams, const char *const *params)
+{
+	int i, rc;
+
+	for (i = 1; i <= sqlite3_bind_parameter_count(stmt); i++) {
+		const char *name = sqlite3_bind_parameter_name(stmt, i);
+		int64_t v;
+		long k;
+		char *end;
+
+		if (name == NULL || name[0] != '$')
+			return SQLITE_RANGE;
+		k = strtol(name + 1, &end, 10);
+		if (*end != '\0' || k < 1 || k > nparams)
+			return SQLITE_RANGE;
+		if (params[k - 1] == NULL)
+			rc = sqlite3_bind_null(stmt, i);
+		else if (parse_i64(params[k - 1], &v) == 0)
+			rc = sqlite3_bind_int64(stmt, i, v);
+		else
+			rc = sqlite3_bind_text(stmt, i, params[k - 1], -1, SQLITE_STATIC);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+static int step_all(struct sqlite_db *d, sqlite3_stmt *stmt, int query, sql_row_fn row, void *ctx,
+                    struct tq_error *err)
+{
+	const char *vals[32];
+	int rc, i, n;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		n = sqlite3_column_count(stmt);
+		if (n > 32)
+			n = 32;
+		for (i = 0; i < n; i++)
+			vals[i] = (const char *)sqlite3_column_text(stmt, i);
+		if (row != NULL && row(ctx, query, n, vals) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		return fail_from(d, rc, err);
+	return 0;
+}
+
+static int sq_exec_many(void *h, const char *sql, int nparams, int nrows, const char *const *params,
+                        sql_row_fn row, void *ctx, struct tq_error *err)
+{
+	struct sqlite_db *d = h;
+	sqlite3_stmt *stmt = prepare(d, sql, err);
+	int r, rc = 0;
+
+	if (stmt == NULL)
+		return -1;
+	for (r = 0; r < nrows && rc == 0; r++) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		if (bind(stmt, nparams, params + (size_t)r * (size_t)nparams) != SQLITE_OK)
+			rc = tq_fail(err, TQ_INTERNAL, "database_error", "",
+			             "parameters do not match the statement");
+		else
+			rc = step_all(d, stmt, r, row, ctx, err);
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	unprepare(d, stmt);
+	return rc;
+}
+
+static int sq_exec(void *h, const char *sql, int nparams, const char *const *params, sql_row_fn row,
+                   void *ctx, struct tq_error *err)
+{
+	return sq_exec_many(h, sql, nparams, 1, params, row, ctx, err);
+}
+
+static int sq_script(void *h, const char *sql, struct tq_error *err)
+{
+	return run(h, sql, err);
+}
+
+static int sq_begin(void *h, bool write, struct tq_error *err)
+{
+	return run(h, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
+}
+
+static int sq_commit(void *h, struct tq_error *err)
+{
+	struct sqlite_db *d = h;
+
+	if (run(d, "COMMIT", err) != 0) {
+		if (!sqlite3_get_autocommit(d->db))
+			run(d, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void sq_rollback(void *h)
+{
+	struct sqlite_db *d = h;
+
+	if (!sqlite3_get_autocommit(d->db))
+		run(d, "ROLLBACK", NULL);
+}
+
+/*
+ * Nothing to take up front: migrate.c applies each migration in its own
+ * BEGIN IMMEDIATE transaction and re-reads the history inside it, and
+ * SQLite's write lock lets one writer in at a time.
+ */
+static int sq_lock_migrations(void *h, struct tq_error *err)
+{
+	(void)h;
+	(void)err;
+	return 0;
+}
+
+static void sq_unlock_migrations(void *h)
+{
+	(void)h;
+}
+
+static int count_row(void *ctx, int query, int ncols, const char *const *vals)
+{
+	(void)query;
+	if (ncols > 0 && vals[0] != NULL)
+		*(int *)ctx = (int)strtol(vals[0], NULL, 10);
+	return 0;
+}
+
+static int sq_count_tables(void *h, int *n, struct tq_error *err)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+	*n = 0;
+	return sq_exec(h, sql, 0, NULL, count_row, n, err);
+}
+
+const struct sql_backend sqlite_backend = {
+    .name = "sqlite",
+    .dialect = "sqlite",
+    .connect = sq_connect,
+    .disconnect = sq_disconnect,
+    .exec = sq_exec,
+    .exec_many = sq_exec_many,
+    .script = sq_script,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .lock_migrations = sq_lock_migrations,
+    .unlock_migrations = sq_unlock_migrations,
+    .count_tables = sq_count_tables,
+    .notify_sql = NULL,
+};

@@ -1,0 +1,50 @@
+/*
+ * Settings: from flags, then the environment, then defaults (API.md §3).
+ * Every parser here checks its input fully and, on failure, writes one
+ * sentence naming the setting into err; callers exit 2 with it.
+ */
+#ifndef TOKENQ_CONFIG_H
+#define TOKENQ_CONFIG_H
+
+#include <stddef.h>
+
+#define MAX_QUEUES 32
+
+struct queue_conf {
+	char prefix[4]; /* 1-3 upper-case letters */
+	char name[164]; /* 1-40 characters (code points) of UTF-8 */
+};
+
+struct config {
+	char database[1024];
+	char listen_host[256];
+	int listen_port;
+	char timezone[256]; /* IANA name, or "" for the system's */
+	int day_start_min;  /* minutes after local midnight */
+	int token_digits;
+	struct queue_conf queues[MAX_QUEUES];
+	int nqueues;
+	char public_url[512]; /* TOKENQ_PUBLIC_URL, or "" to use the request's Host */
+};
+
+/*
+ * Fills cfg from the flags given (NULL when absent), the environment and the
+ * defaults, and applies the time zone to the process (TZ) and to the business
+ * date. Returns 0, or -1 with err set.
+ */
+int config_load(struct config *cfg, const char *database_flag, const char *listen_flag, char *err,
+                size_t errlen);
+
+/* The parsers config_load uses, one per setting. Each returns 0 or -1 with err. */
+int config_parse_database(const char *url, char *err, size_t errlen);
+int config_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err,
+                        size_t errlen);
+int config_parse_timezone(const char *name, char *err, size_t errlen);
+int config_parse_day_start(const char *s, int *minutes, char *err, size_t errlen);
+int config_parse_digits(const char *s, int *digits, char *err, size_t errlen);
+int config_parse_queues(const char *spec, struct config *cfg, char *err, size_t errlen);
+
+/* The queue with this prefix, or NULL. */
+const struct queue_conf *config_queue(const struct config *cfg, const char *prefix);
+
+#endif
