@@ -43,7 +43,9 @@ static int builtins(const char *dialect, struct builtin *out)
 		len = strlen(base);
 		if (end == base || *end != '_' || len < 5 || strcmp(base + len - 4, ".sql") != 0)
 			continue;
-		snprintf(out[n].name, sizeof(out[n].name), "%.*s", (int)(len - 4), base);
+		/* "0001_init.sql" is version 1, name "init" */
+		snprintf(out[n].name, sizeof(out[n].name), "%.*s",
+		         (int)(len - 4 - (size_t)(end + 1 - base)), end + 1);
 		out[n].sql = (const char *)f->data;
 		sha256_hex(f->data, (size_t)f->size, out[n].checksum);
 		n++;
