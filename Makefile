@@ -45,10 +45,11 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 all: $(B)/tokenq
 
 $(B)/tokenq: $(B)/src/main.o $(B)/libtokenq.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/libtokenq.a: $(OBJ)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,10 +62,10 @@ $(B)/tools/embed: tools/embed.c
 
 $(B)/gen/embedded.c: $(B)/tools/embed $(MIGRATIONS) $(WEB) Makefile
 	@mkdir -p $(dir $@)
-	$(B)/tools/embed $@ $(foreach f,$(MIGRATIONS),$(f)=$(f)) $(foreach f,$(WEB),$(f)=$(f))
+	@$(B)/tools/embed $@ $(foreach f,$(MIGRATIONS),$(f)=$(f)) $(foreach f,$(WEB),$(f)=$(f))
 
 $(B)/gen/embedded.o: $(B)/gen/embedded.c
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(B)/libtokenq.a
 	@mkdir -p $(dir $@)
@@ -73,7 +74,8 @@ $(B)/tests/%: tests/unit/%.c $(B)/libtokenq.a
 
 $(B)/tests/store_contract: tests/store/contract.c $(B)/libtokenq.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libtokenq.a $(ALL_LDFLAGS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(B)/libtokenq.a \
+		$(ALL_LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
 
 run:
 	@scripts/deps.sh build

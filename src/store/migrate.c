@@ -24,6 +24,13 @@ static const char history_sql[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT "
     "NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)";
 
+static const struct embedded_file *source = embedded_files;
+
+void migrate_set_source(const struct embedded_file *files)
+{
+	source = files ? files : embedded_files;
+}
+
 /* The built-in migrations of a dialect, by version. */
 static int builtins(const char *dialect, struct builtin *out)
 {
@@ -32,7 +39,7 @@ static int builtins(const char *dialect, struct builtin *out)
 	int n = 0;
 
 	snprintf(prefix, sizeof(prefix), "migrations/%s/", dialect);
-	for (f = embedded_files; f->name != NULL && n < MAX_MIGRATIONS; f++) {
+	for (f = source; f->name != NULL && n < MAX_MIGRATIONS; f++) {
 		const char *base = f->name + strlen(prefix);
 		char *end;
 		size_t len;

@@ -45,4 +45,12 @@ int migrate_apply(struct store_conn *c, int *applied, struct tq_error *err);
  */
 int migrate_for_serve(struct store_conn *c, bool auto_migrate, struct tq_error *err);
 
+/*
+ * Tests only: take the migrations from files (ended by a NULL name, named
+ * "migrations/<dialect>/NNNN_name.sql") instead of the built-in ones; NULL
+ * restores the built-in ones.
+ */
+struct embedded_file;
+void migrate_set_source(const struct embedded_file *files);
+
 #endif

@@ -1,0 +1,79 @@
+#!/bin/sh
+# Runs every test suite against real components: the unit tests, the store
+# contract suite on SQLite and on a throwaway PostgreSQL server started here,
+# the HTTP acceptance tests, and the browser tests in headless Chromium.
+#
+#   tests/run.sh [unit] [store] [http] [e2e] [fuzz]     (default: all)
+#
+# Environment: B (build dir, default build), PYTHON, SANITIZE.
+# Prints one closing line: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+suites=${*:-unit store http e2e fuzz}
+export TOKENQ_BIN="$PWD/$B/tokenq"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0
+failed=0
+failures=""
+pass() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); failures="$failures $1"; echo "FAILED - $1"; }
+want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# One PostgreSQL server for the whole run, on a free port.
+pgdir=$(mktemp -d /tmp/tokenq-pg.XXXXXX)
+pgport=$(( 56000 + $$ % 4000 ))
+cleanup() { tests/pg.sh stop "$pgdir" immediate >/dev/null 2>&1; rm -rf "$pgdir"; }
+trap cleanup EXIT INT TERM
+if want store || want http || want e2e; then
+	if url=$(tests/pg.sh start "$pgdir" "$pgport"); then
+		export TOKENQ_TEST_PG="$url" TOKENQ_TEST_PG_DIR="$pgdir"
+	else
+		cat "$pgdir"/*.log 2>/dev/null | tail -20
+		fail "postgresql-start"
+	fi
+fi
+
+if want unit; then
+	for t in "$B"/tests/test_*; do
+		[ -x "$t" ] || continue
+		if "$t"; then pass "unit $(basename "$t")"; else fail "unit $(basename "$t")"; fi
+	done
+fi
+
+if want store; then
+	for backend in sqlite postgresql; do
+		if [ "$backend" = postgresql ] && [ -z "${TOKENQ_TEST_PG:-}" ]; then
+			fail "store $backend (no PostgreSQL)"
+			continue
+		fi
+		if TOKENQ_TEST_BACKEND=$backend "$B/tests/store_contract"; then
+			pass "store contract ($backend)"
+		else
+			fail "store contract ($backend)"
+		fi
+	done
+fi
+
+if want http && [ -d tests/http ]; then
+	if "$PYTHON" -m pytest -q -p no:cacheprovider tests/http; then
+		pass "http acceptance"
+	else
+		fail "http acceptance"
+	fi
+fi
+
+if want e2e && [ -f tests/e2e/run.sh ]; then
+	if tests/e2e/run.sh; then pass "browser e2e"; else fail "browser e2e"; fi
+fi
+
+if want fuzz && [ -f tests/fuzz/run.sh ]; then
+	if tests/fuzz/run.sh short; then pass "fuzz (short)"; else fail "fuzz (short)"; fi
+fi
+
+[ -n "$failures" ] && echo "failed suites:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
