@@ -1,49 +1,574 @@
-/* Placeholder until the event stream lands. */
-#include "http/events.h"
+/*
+ * The event stream and its hub (see events.h for the promise).
+ *
+ * One hub thread owns a database connection and, on PostgreSQL, a LISTEN
+ * connection. It sleeps in poll() on a wake-up pipe (local commits), the
+ * LISTEN socket (other servers' commits) and a short timeout (SQLite, where
+ * another process may write the same file, and as a safety net). Each time
+ * it wakes it reads the events after the last one it has, in id order,
+ * renders each once into SSE text kept in a ring of recent events, and then
+ * tops up every client: a client wants the events from its next_id on, and
+ * gets them from the ring, or from the database when it is further behind
+ * (a replay). A client's pending bytes are topped up only below a watermark,
+ * so memory per client is bounded and a slow reader simply lags; a client
+ * that has taken nothing for STALL_MS while data waits is dropped (it
+ * reconnects with Last-Event-ID and replays).
+ *
+ * Connections are held without a thread each: when a client has nothing to
+ * send, libmicrohttpd's content reader suspends the connection, and the hub
+ * resumes it when it appends bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-struct hub {
-	int unused;
+#include "http/events.h"
+#include "http/metrics.h"
+#include "util/log.h"
+
+#define RING         4096        /* recent events kept rendered */
+#define WATERMARK    (64 * 1024) /* top a client up to this many pending bytes */
+#define STALL_MS     20000       /* drop a client that took nothing for this long */
+#define HEARTBEAT_MS 10000       /* a comment when nothing else was sent */
+#define POLL_MS      200         /* SQLite: how often to look for other writers */
+#define SAFETY_MS    2000        /* PostgreSQL: look even without NOTIFY */
+#define FETCH        500
+
+struct stream {
+	pthread_mutex_t lock;
+	struct MHD_Connection *conn;
+	int fd;
+	char *buf;
+	size_t off, len, cap;
+	int64_t next_id; /* the next event id this client needs; 0: from the live position */
+	bool suspended, closed, gone;
+	int64_t last_progress, last_append;
+	int refs;
+	struct stream *next;
 };
 
-int hub_start(struct server *srv, struct tq_error *err)
+struct rendered {
+	int64_t id;
+	char *text;
+	size_t len;
+};
+
+struct hub {
+	struct server *srv;
+	pthread_t thread;
+	pthread_mutex_t lock; /* guards clients, joining, stopping */
+	struct stream *clients, *joining;
+	int wake[2];
+	bool stopping, started;
+	int64_t last_id;
+	struct rendered ring[RING];
+	struct store_conn *conn;
+	void *listener;
+	int64_t listener_retry_at;
+	int nclients;
+};
+
+static struct hub the_hub;
+
+static void stream_unref(struct stream *s)
 {
-	(void)srv;
-	(void)err;
+	int refs;
+
+	pthread_mutex_lock(&s->lock);
+	refs = --s->refs;
+	pthread_mutex_unlock(&s->lock);
+	if (refs == 0) {
+		pthread_mutex_destroy(&s->lock);
+		free(s->buf);
+		free(s);
+	}
+}
+
+/* Appends to a client's pending bytes; the caller holds s->lock. */
+static int stream_add(struct stream *s, const char *text, size_t n)
+{
+	if (s->off > 0 && s->off == s->len)
+		s->off = s->len = 0;
+	if (s->len + n > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		char *p;
+		if (s->off > 0) {
+			memmove(s->buf, s->buf + s->off, s->len - s->off);
+			s->len -= s->off;
+			s->off = 0;
+		}
+		while (cap < s->len + n)
+			cap *= 2;
+		if (cap != s->cap) {
+			p = realloc(s->buf, cap);
+			if (p == NULL)
+				return -1;
+			s->buf = p;
+			s->cap = cap;
+		}
+	}
+	memcpy(s->buf + s->len, text, n);
+	s->len += n;
+	s->last_append = mono_ms();
 	return 0;
 }
 
-void hub_stop(struct server *srv)
+static void stream_wake(struct stream *s)
 {
-	(void)srv;
+	if (s->suspended && !s->gone) {
+		s->suspended = false;
+		MHD_resume_connection(s->conn);
+	}
+}
+
+static ssize_t sse_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct stream *s = cls;
+	size_t n;
+
+	(void)pos;
+	pthread_mutex_lock(&s->lock);
+	n = s->len - s->off;
+	if (n > 0) {
+		if (n > max)
+			n = max;
+		memcpy(out, s->buf + s->off, n);
+		s->off += n;
+		s->last_progress = mono_ms();
+		pthread_mutex_unlock(&s->lock);
+		return (ssize_t)n;
+	}
+	if (s->closed) {
+		pthread_mutex_unlock(&s->lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	/* Nothing to send: hold the connection without a thread until the hub has more. */
+	s->suspended = true;
+	MHD_suspend_connection(s->conn);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static void sse_free(void *cls)
+{
+	struct stream *s = cls;
+
+	pthread_mutex_lock(&s->lock);
+	s->gone = true;
+	s->closed = true;
+	s->conn = NULL;
+	pthread_mutex_unlock(&s->lock);
+	stream_unref(s);
+}
+
+static void kick(struct hub *h)
+{
+	char c = 1;
+
+	if (h->started && write(h->wake[1], &c, 1) < 0 && errno != EAGAIN)
+		log_warn("msg=\"cannot wake the event hub\" errno=%d", errno);
 }
 
 void hub_kick(struct hub *h)
 {
-	(void)h;
+	if (h != NULL)
+		kick(h);
+}
+
+/* ---- the route ---- */
+
+static int parse_id(const char *s, int64_t *id)
+{
+	return s == NULL || parse_i64(s, id) != 0 || *id < 0 ? -1 : 0;
 }
 
 enum handled h_events(struct req *r, struct store_conn *c)
 {
+	const char *from = r->last_event_id ? r->last_event_id : req_query(r, "last_event_id");
+	struct stream *s;
 	struct tq_error err;
+	int64_t id = -1;
 
 	(void)c;
-	tq_fail(&err, TQ_NOT_FOUND, "not_found", "", "not yet");
-	reply_problem(r, &err);
+	if (from != NULL && parse_id(from, &id) != 0) {
+		tq_fail(&err, TQ_INVALID, "invalid_field", "last_event_id",
+		        "Last-Event-ID (or last_event_id) must be a whole number, 0 or more");
+		reply_problem(r, &err);
+		return HANDLED;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		tq_fail(&err, TQ_INTERNAL, "internal", "", "out of memory");
+		reply_problem(r, &err);
+		return HANDLED;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	s->refs = 1; /* the request's until the response takes it */
+	s->next_id = id >= 0 ? id + 1 : 0;
+	s->last_progress = s->last_append = mono_ms();
+	{
+		static const char hello[] = "retry: 2000\n: tokenq event stream\n\n";
+		stream_add(s, hello, sizeof(hello) - 1);
+	}
+	r->stream = s;
+	r->status = 200;
 	return HANDLED;
 }
 
 int events_queue(struct req *r)
 {
-	(void)r;
-	return 0;
+	struct stream *s = r->stream;
+	struct hub *h = &the_hub;
+	const union MHD_ConnectionInfo *ci;
+	struct MHD_Response *resp;
+	int ret, sndbuf = 64 * 1024;
+
+	resp =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_reader, s, sse_free);
+	if (resp == NULL)
+		return MHD_NO;
+	r->stream = NULL; /* the response owns the request's reference now */
+	s->conn = r->conn;
+	ci = MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	s->fd = ci ? ci->connect_fd : -1;
+	if (s->fd >= 0) /* a small send buffer makes a stalled reader visible soon */
+		setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(s->conn, 200, resp);
+	MHD_destroy_response(resp);
+	if (ret != MHD_YES)
+		return ret;
+	pthread_mutex_lock(&s->lock);
+	s->refs++; /* the hub's */
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&h->lock);
+	s->next = h->joining;
+	h->joining = s;
+	pthread_mutex_unlock(&h->lock);
+	kick(h);
+	return ret;
 }
 
 void events_release(struct req *r)
 {
-	(void)r;
+	/* A stream never handed to a response is still the request's. */
+	if (r->stream != NULL) {
+		stream_unref(r->stream);
+		r->stream = NULL;
+	}
+}
+
+/* ---- the hub ---- */
+
+static char *render(const struct config *cfg, const struct event *e, size_t *len)
+{
+	json_t *j = event_json(cfg, e);
+	char *data = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	struct buf b;
+
+	json_decref(j);
+	if (data == NULL)
+		return NULL;
+	buf_init(&b, 1 << 16);
+	if (buf_printf(&b, "id: %" PRId64 "\nevent: %s\ndata: %s\n\n", e->id,
+	               e->kind == EV_RECALL ? "recall" : "token", data) != 0) {
+		buf_release(&b);
+		free(data);
+		return NULL;
+	}
+	free(data);
+	return buf_detach(&b, len);
+}
+
+static struct rendered *ring_get(struct hub *h, int64_t id)
+{
+	struct rendered *r = &h->ring[id % RING];
+
+	return r->id == id && r->text != NULL ? r : NULL;
+}
+
+static void ring_put(struct hub *h, int64_t id, char *text, size_t len)
+{
+	struct rendered *r = &h->ring[id % RING];
+
+	free(r->text);
+	r->id = id;
+	r->text = text;
+	r->len = len;
+}
+
+/* Reads the events committed since the hub's last one into the ring. */
+static int fetch_new(struct hub *h)
+{
+	struct tq_error err;
+	struct event *ev;
+	size_t n, i;
+
+	for (;;) {
+		if (h->conn == NULL && store_connect(h->srv->store, &h->conn, &err) != 0)
+			return -1;
+		if (store_events_after(h->conn, h->last_id, FETCH, &ev, &n, &err) != 0) {
+			if (err.status != TQ_UNAVAILABLE)
+				log_warn("msg=\"event hub cannot read events\" error=\"%s\"",
+				         err.detail);
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			size_t len;
+			char *text = render(h->srv->cfg, &ev[i], &len);
+			if (ev[i].id != h->last_id + 1)
+				log_warn("msg=\"event ids are not contiguous\" expected=%" PRId64
+				         " got=%" PRId64,
+				         h->last_id + 1, ev[i].id);
+			if (text != NULL)
+				ring_put(h, ev[i].id, text, len);
+			h->last_id = ev[i].id;
+		}
+		free(ev);
+		if (n < FETCH)
+			return 0;
+	}
+}
+
+/* Appends what client s is missing, up to the watermark; the caller holds s->lock. */
+static void top_up(struct hub *h, struct stream *s)
+{
+	struct tq_error err;
+
+	if (s->next_id == 0)
+		s->next_id = h->last_id + 1; /* a live client starts now */
+	while (s->next_id <= h->last_id && s->len - s->off < WATERMARK) {
+		struct rendered *r = ring_get(h, s->next_id);
+		struct event *ev;
+		size_t n, i;
+
+		if (r != NULL) {
+			if (stream_add(s, r->text, r->len) != 0)
+				return;
+			s->next_id++;
+			continue;
+		}
+		/* Further behind than the ring: replay from the database. */
+		if (store_events_after(h->conn, s->next_id - 1, 100, &ev, &n, &err) != 0 ||
+		    n == 0) {
+			if (n == 0 && err.status == TQ_OK)
+				s->next_id = h->last_id + 1; /* nothing retained before: skip */
+			if (n == 0)
+				free(ev);
+			return;
+		}
+		for (i = 0; i < n && ev[i].id <= h->last_id; i++) {
+			size_t len;
+			char *text = render(h->srv->cfg, &ev[i], &len);
+			if (text != NULL)
+				stream_add(s, text, len);
+			free(text);
+			s->next_id = ev[i].id + 1;
+		}
+		free(ev);
+	}
+}
+
+/* Serves every client; drops stalled ones and forgets those that are gone. */
+static void serve_clients(struct hub *h)
+{
+	struct stream **pp, *s, *gone = NULL;
+	int64_t now = mono_ms();
+
+	pthread_mutex_lock(&h->lock);
+	while ((s = h->joining) != NULL) {
+		h->joining = s->next;
+		s->next = h->clients;
+		h->clients = s;
+		h->nclients++;
+		metrics_stream_clients(h->srv->metrics, 1);
+	}
+	for (pp = &h->clients; (s = *pp) != NULL;) {
+		pthread_mutex_lock(&s->lock);
+		if (s->gone) {
+			*pp = s->next;
+			s->next = gone;
+			gone = s;
+			pthread_mutex_unlock(&s->lock);
+			h->nclients--;
+			metrics_stream_clients(h->srv->metrics, -1);
+			continue;
+		}
+		if (!s->closed) {
+			if (s->len > s->off && now - s->last_progress > STALL_MS) {
+				/* Stalled: end it; the client reconnects and replays. */
+				s->closed = true;
+				if (s->fd >= 0)
+					shutdown(s->fd, SHUT_RDWR);
+			} else {
+				top_up(h, s);
+				if (s->len == s->off && now - s->last_append >= HEARTBEAT_MS)
+					stream_add(s, ": ping\n\n", 8);
+			}
+		}
+		if (s->len > s->off || s->closed)
+			stream_wake(s);
+		pthread_mutex_unlock(&s->lock);
+		pp = &s->next;
+	}
+	pthread_mutex_unlock(&h->lock);
+	while ((s = gone) != NULL) {
+		gone = s->next;
+		stream_unref(s);
+	}
+}
+
+static void listener_check(struct hub *h)
+{
+	const struct sql_backend *be = store_backend(h->srv->store);
+	struct tq_error err;
+
+	if (be->listen == NULL || h->listener != NULL || mono_ms() < h->listener_retry_at)
+		return;
+	if (be->listen(store_url(h->srv->store), &h->listener, &err) != 0) {
+		h->listener = NULL;
+		h->listener_retry_at = mono_ms() + 1000;
+		return;
+	}
+	log_info("msg=\"listening for other servers' events\"");
+}
+
+static void *hub_main(void *arg)
+{
+	struct hub *h = arg;
+	const struct sql_backend *be = store_backend(h->srv->store);
+
+	for (;;) {
+		struct pollfd p[2];
+		int np = 1, timeout = be->listen ? SAFETY_MS : POLL_MS;
+		char drain[256];
+
+		pthread_mutex_lock(&h->lock);
+		if (h->stopping) {
+			pthread_mutex_unlock(&h->lock);
+			break;
+		}
+		pthread_mutex_unlock(&h->lock);
+		listener_check(h);
+		p[0].fd = h->wake[0];
+		p[0].events = POLLIN;
+		if (h->listener != NULL) {
+			p[1].fd = be->listen_fd(h->listener);
+			p[1].events = POLLIN;
+			np = 2;
+		} else if (be->listen != NULL) {
+			timeout = 250; /* retry the listener soon; poll meanwhile */
+		}
+		if (timeout > HEARTBEAT_MS / 2)
+			timeout = HEARTBEAT_MS / 2;
+		poll(p, (nfds_t)np, timeout);
+		while (read(h->wake[0], drain, sizeof(drain)) > 0)
+			;
+		if (np == 2 && be->listen_drain(h->listener) < 0) {
+			/* Lost: listen again, and the fetch below re-syncs whatever was missed. */
+			log_warn("msg=\"lost the LISTEN connection; reconnecting\"");
+			be->listen_close(h->listener);
+			h->listener = NULL;
+		}
+		fetch_new(h);
+		serve_clients(h);
+	}
+	return NULL;
+}
+
+int hub_start(struct server *srv, struct tq_error *err)
+{
+	struct hub *h = &the_hub;
+	int i;
+
+	memset(h, 0, sizeof(*h));
+	h->srv = srv;
+	pthread_mutex_init(&h->lock, NULL);
+	if (pipe(h->wake) != 0)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "cannot make the hub's pipe");
+	for (i = 0; i < 2; i++)
+		fcntl(h->wake[i], F_SETFL, fcntl(h->wake[i], F_GETFL) | O_NONBLOCK);
+	if (store_connect(srv->store, &h->conn, err) != 0 ||
+	    store_last_event_id(h->conn, &h->last_id, err) != 0)
+		goto fail;
+	if (pthread_create(&h->thread, NULL, hub_main, h) != 0) {
+		tq_fail(err, TQ_INTERNAL, "internal", "", "cannot start the event hub");
+		goto fail;
+	}
+	h->started = true;
+	srv->hub = h;
+	return 0;
+fail:
+	store_disconnect(h->conn);
+	h->conn = NULL;
+	close(h->wake[0]);
+	close(h->wake[1]);
+	return -1;
 }
 
 void events_shutdown(struct server *srv)
 {
-	(void)srv;
+	struct hub *h = srv->hub;
+	struct stream *s;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	for (s = h->clients; s != NULL; s = s->next) {
+		pthread_mutex_lock(&s->lock);
+		s->closed = true;
+		stream_wake(s);
+		pthread_mutex_unlock(&s->lock);
+	}
+	for (s = h->joining; s != NULL; s = s->next) {
+		pthread_mutex_lock(&s->lock);
+		s->closed = true;
+		stream_wake(s);
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+void hub_stop(struct server *srv)
+{
+	struct hub *h = srv->hub;
+	struct stream *s;
+	int i;
+
+	if (h == NULL || !h->started)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->stopping = true;
+	pthread_mutex_unlock(&h->lock);
+	kick(h);
+	pthread_join(h->thread, NULL);
+	h->started = false;
+	while ((s = h->clients) != NULL) {
+		h->clients = s->next;
+		stream_unref(s);
+	}
+	while ((s = h->joining) != NULL) {
+		h->joining = s->next;
+		stream_unref(s);
+	}
+	for (i = 0; i < RING; i++)
+		free(h->ring[i].text);
+	if (h->listener != NULL)
+		store_backend(srv->store)->listen_close(h->listener);
+	store_disconnect(h->conn);
+	close(h->wake[0]);
+	close(h->wake[1]);
+	pthread_mutex_destroy(&h->lock);
+	srv->hub = NULL;
 }

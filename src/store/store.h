@@ -56,6 +56,15 @@ struct sql_backend {
 	/* A statement run in each event-writing transaction to wake other
 	 * servers (PostgreSQL NOTIFY), or NULL. Takes no parameters. */
 	const char *notify_sql;
+
+	/* Optional (NULL on SQLite): a dedicated connection that hears other
+	 * servers' commits. listen_fd is the socket to poll; listen_drain
+	 * consumes what arrived and returns how many notifications, or -1 when
+	 * the connection is lost (close it and listen again). */
+	int (*listen)(const char *url, void **l, struct tq_error *err);
+	int (*listen_fd)(void *l);
+	int (*listen_drain)(void *l);
+	void (*listen_close)(void *l);
 };
 
 extern const struct sql_backend sqlite_backend;

@@ -305,6 +305,47 @@ static int pg_count_tables(void *h, int *n, struct tq_error *err)
 	return pg_exec(h, sql, 0, NULL, count_row, n, err);
 }
 
+/* The LISTEN connection: a plain PGconn that only waits for notifications. */
+static int pg_listen(const char *url, void **out, struct tq_error *err)
+{
+	struct pg_db *d;
+	PGresult *res;
+
+	if (pg_connect(url, out, err) != 0)
+		return -1;
+	d = *out;
+	res = PQexec(d->conn, "LISTEN tokenq_events");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fail_res(d, res, err);
+		PQclear(res);
+		pg_disconnect(d);
+		*out = NULL;
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int pg_listen_fd(void *h)
+{
+	return PQsocket(((struct pg_db *)h)->conn);
+}
+
+static int pg_listen_drain(void *h)
+{
+	struct pg_db *d = h;
+	PGnotify *n;
+	int count = 0;
+
+	if (!PQconsumeInput(d->conn) || PQstatus(d->conn) != CONNECTION_OK)
+		return -1;
+	while ((n = PQnotifies(d->conn)) != NULL) {
+		count++;
+		PQfreemem(n);
+	}
+	return count;
+}
+
 const struct sql_backend pg_backend = {
     .name = "postgresql",
     .dialect = "postgres",
@@ -320,4 +361,8 @@ const struct sql_backend pg_backend = {
     .unlock_migrations = pg_unlock_migrations,
     .count_tables = pg_count_tables,
     .notify_sql = "SELECT pg_notify('tokenq_events', '')",
+    .listen = pg_listen,
+    .listen_fd = pg_listen_fd,
+    .listen_drain = pg_listen_drain,
+    .listen_close = pg_disconnect,
 };
