@@ -48,7 +48,7 @@ struct stream {
 	int fd;
 	char *buf;
 	size_t off, len, cap;
-	int64_t next_id; /* the next event id this client needs; 0: from the live position */
+	int64_t next_id; /* the next event id this client needs */
 	bool suspended, closed, gone;
 	int64_t last_progress, last_append;
 	int refs;
@@ -74,6 +74,7 @@ struct hub {
 	void *listener;
 	int64_t listener_retry_at;
 	int nclients;
+	int64_t stall_ms;
 };
 
 static struct hub the_hub;
@@ -197,10 +198,14 @@ enum handled h_events(struct req *r, struct store_conn *c)
 	struct tq_error err;
 	int64_t id = -1;
 
-	(void)c;
 	if (from != NULL && parse_id(from, &id) != 0) {
 		tq_fail(&err, TQ_INVALID, "invalid_field", "last_event_id",
 		        "Last-Event-ID (or last_event_id) must be a whole number, 0 or more");
+		reply_problem(r, &err);
+		return HANDLED;
+	}
+	/* Live: from the last committed event on, whatever the hub has read so far. */
+	if (id < 0 && store_last_event_id(c, &id, &err) != 0) {
 		reply_problem(r, &err);
 		return HANDLED;
 	}
@@ -212,7 +217,7 @@ enum handled h_events(struct req *r, struct store_conn *c)
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->refs = 1; /* the request's until the response takes it */
-	s->next_id = id >= 0 ? id + 1 : 0;
+	s->next_id = id + 1;
 	s->last_progress = s->last_append = mono_ms();
 	{
 		static const char hello[] = "retry: 2000\n: tokenq event stream\n\n";
@@ -333,7 +338,9 @@ static int fetch_new(struct hub *h)
 				         h->last_id + 1, ev[i].id);
 			if (text != NULL)
 				ring_put(h, ev[i].id, text, len);
+			pthread_mutex_lock(&h->lock);
 			h->last_id = ev[i].id;
+			pthread_mutex_unlock(&h->lock);
 		}
 		free(ev);
 		if (n < FETCH)
@@ -346,8 +353,6 @@ static void top_up(struct hub *h, struct stream *s)
 {
 	struct tq_error err;
 
-	if (s->next_id == 0)
-		s->next_id = h->last_id + 1; /* a live client starts now */
 	while (s->next_id <= h->last_id && s->len - s->off < WATERMARK) {
 		struct rendered *r = ring_get(h, s->next_id);
 		struct event *ev;
@@ -406,7 +411,7 @@ static void serve_clients(struct hub *h)
 			continue;
 		}
 		if (!s->closed) {
-			if (s->len > s->off && now - s->last_progress > STALL_MS) {
+			if (s->len > s->off && now - s->last_progress > h->stall_ms) {
 				/* Stalled: end it; the client reconnects and replays. */
 				s->closed = true;
 				if (s->fd >= 0)
@@ -429,19 +434,21 @@ static void serve_clients(struct hub *h)
 	}
 }
 
-static void listener_check(struct hub *h)
+/* Connects the LISTEN connection when there is none; true when it just did. */
+static bool listener_check(struct hub *h)
 {
 	const struct sql_backend *be = store_backend(h->srv->store);
 	struct tq_error err;
 
 	if (be->listen == NULL || h->listener != NULL || mono_ms() < h->listener_retry_at)
-		return;
+		return false;
 	if (be->listen(store_url(h->srv->store), &h->listener, &err) != 0) {
 		h->listener = NULL;
-		h->listener_retry_at = mono_ms() + 1000;
-		return;
+		h->listener_retry_at = mono_ms() + 500;
+		return false;
 	}
 	log_info("msg=\"listening for other servers' events\"");
+	return true;
 }
 
 static void *hub_main(void *arg)
@@ -460,14 +467,16 @@ static void *hub_main(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&h->lock);
-		listener_check(h);
+		/* Just (re)connected: look at once for what was committed meanwhile. */
+		if (listener_check(h))
+			timeout = 0;
 		p[0].fd = h->wake[0];
 		p[0].events = POLLIN;
 		if (h->listener != NULL) {
 			p[1].fd = be->listen_fd(h->listener);
 			p[1].events = POLLIN;
 			np = 2;
-		} else if (be->listen != NULL) {
+		} else if (be->listen != NULL && timeout > 0) {
 			timeout = 250; /* retry the listener soon; poll meanwhile */
 		}
 		if (timeout > HEARTBEAT_MS / 2)
@@ -494,6 +503,10 @@ int hub_start(struct server *srv, struct tq_error *err)
 
 	memset(h, 0, sizeof(*h));
 	h->srv = srv;
+	h->stall_ms = STALL_MS;
+	if (getenv("TOKENQ_STREAM_STALL_MS") != NULL &&
+	    parse_i64(getenv("TOKENQ_STREAM_STALL_MS"), &h->stall_ms) != 0)
+		h->stall_ms = STALL_MS;
 	pthread_mutex_init(&h->lock, NULL);
 	if (pipe(h->wake) != 0)
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "cannot make the hub's pipe");

@@ -23,7 +23,7 @@ const struct route routes[] = {
 	{"GET",   "/api/orders.csv",          h_orders_csv,    STAFF,   false, false, false, "orders_csv"},
 	{"GET",   "/api/tokens/{token}",      h_tokens_get,    0,       false, false, false, "tokens_get"},
 	{"GET",   "/api/board",               h_board,         0,       false, false, false, "board"},
-	{"GET",   "/api/events",              h_events,        0,       false, true,  false, "events"},
+	{"GET",   "/api/events",              h_events,        0,       false, false, false, "events"},
 	{"GET",   "/api/queues",              h_queues,        0,       false, true,  false, "queues"},
 	{"GET",   "/api/stats",               h_stats,         STAFF,   false, false, false, "stats"},
 	{"GET",   "/healthz",                 h_healthz,       0,       false, false, true,  "healthz"},

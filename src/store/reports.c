@@ -1,0 +1,328 @@
+/*
+ * The operations queries (see reports.h): the day report, and the tables as
+ * `tokenq copy` reads and writes them. Portable SQL with $N parameters over
+ * the backend primitives, every statement a static string (backends cache
+ * prepared statements by its address).
+ *
+ * The day report reads the day's orders in one statement, so its numbers
+ * agree with each other, and computes in C what SQL would compute
+ * differently on each backend: nearest-rank percentiles, and the local
+ * clock hour, which only the process knows (TZ is the venue's zone).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/reports.h"
+
+static int64_t i64_or0(const char *s)
+{
+	int64_t v = 0;
+
+	if (s != NULL && parse_i64(s, &v) != 0)
+		v = 0;
+	return v;
+}
+
+static int exec(struct store_conn *c, const char *sql, int n, const char *const *p, sql_row_fn row,
+                void *ctx, struct tq_error *err)
+{
+	return store_conn_backend(c)->exec(store_conn_db(c), sql, n, p, row, ctx, err);
+}
+
+/* ---- the day report ---- */
+
+struct stats_rows {
+	struct day_stats *st;
+	int64_t *prep; /* ms, one per order that reached READY */
+	size_t nprep, cap;
+	int bad;
+};
+
+static int stats_row(void *ctx, int query, int ncols, const char *const *vals)
+{
+	struct stats_rows *r = ctx;
+	enum order_status status;
+	int64_t total, created, ready;
+	time_t secs;
+	struct tm tm;
+
+	(void)query;
+	if (ncols < 4 || vals[0] == NULL || status_parse(vals[0], &status) != 0) {
+		r->bad = 1;
+		return 1;
+	}
+	total = i64_or0(vals[1]);
+	created = i64_or0(vals[2]);
+	r->st->orders++;
+	r->st->by_status[status]++;
+	if (status != ST_CANCELLED)
+		r->st->revenue += total;
+	secs = (time_t)(created / 1000);
+	if (localtime_r(&secs, &tm) != NULL && tm.tm_hour >= 0 && tm.tm_hour < 24)
+		r->st->per_hour[tm.tm_hour]++;
+	if (vals[3] == NULL)
+		return 0;
+	ready = i64_or0(vals[3]);
+	if (r->nprep == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		int64_t *v = realloc(r->prep, cap * sizeof(*v));
+		if (v == NULL) {
+			r->bad = 2;
+			return 1;
+		}
+		r->prep = v;
+		r->cap = cap;
+	}
+	/* Servers with skewed clocks could record READY before creation. */
+	r->prep[r->nprep++] = ready > created ? ready - created : 0;
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The nearest-rank percentile p of n sorted values, in whole seconds. */
+static int64_t rank_seconds(const int64_t *sorted, size_t n, unsigned p)
+{
+	size_t rank = (p * n + 99) / 100;
+
+	if (rank < 1)
+		rank = 1;
+	return (sorted[rank - 1] + 500) / 1000;
+}
+
+int reports_day_stats(struct store_conn *c, const char *date, const char *queue,
+                      struct day_stats *out, struct tq_error *err)
+{
+	static const char sql[] = "SELECT status, total, created_at, ready_at FROM orders WHERE "
+	                          "business_date = $1 AND ($2 = '' OR queue = $2)";
+	const char *p[2] = {date, queue ? queue : ""};
+	struct stats_rows r = {out, NULL, 0, 0, 0};
+
+	memset(out, 0, sizeof(*out));
+	out->prep_p50 = out->prep_p90 = out->prep_max = -1;
+	if (exec(c, sql, 2, p, stats_row, &r, err) != 0)
+		goto fail;
+	if (r.bad) {
+		if (r.bad == 2)
+			tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+		else
+			tq_fail(err, TQ_INTERNAL, "database_error", "", "an order row is damaged");
+		goto fail;
+	}
+	out->prep_count = (int64_t)r.nprep;
+	if (r.nprep > 0) {
+		qsort(r.prep, r.nprep, sizeof(r.prep[0]), cmp_i64);
+		out->prep_p50 = rank_seconds(r.prep, r.nprep, 50);
+		out->prep_p90 = rank_seconds(r.prep, r.nprep, 90);
+		out->prep_max = rank_seconds(r.prep, r.nprep, 100);
+	}
+	free(r.prep);
+	return 0;
+fail:
+	free(r.prep);
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+/* ---- copying tables ---- */
+
+/* clang-format off */
+const struct reports_table reports_tables[] = {
+	{"orders", "orders", 11, 1, {"0", NULL},
+	 "SELECT id, queue, business_date, sequence, status, items, total, note, created_at, "
+	 "updated_at, ready_at FROM orders WHERE id > $1 ORDER BY id LIMIT $2",
+	 "INSERT INTO orders (id, queue, business_date, sequence, status, items, total, note, "
+	 "created_at, updated_at, ready_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	 "SELECT count(*) FROM orders",
+	 "SELECT count(*) FROM orders", false},
+	{"events", "events", 6, 1, {"0", NULL},
+	 "SELECT id, order_id, kind, status, previous_status, at FROM events WHERE id > $1 "
+	 "ORDER BY id LIMIT $2",
+	 "INSERT INTO events (id, order_id, kind, status, previous_status, at) VALUES ($1, $2, "
+	 "$3, $4, $5, $6)",
+	 "SELECT count(*) FROM events",
+	 "SELECT count(*) FROM events", false},
+	{"idempotency_keys", "idempotency records", 4, 1, {"", NULL},
+	 "SELECT key, request_hash, order_id, created_at FROM idempotency_keys WHERE key > $1 "
+	 "ORDER BY key LIMIT $2",
+	 "INSERT INTO idempotency_keys (key, request_hash, order_id, created_at) VALUES ($1, $2, "
+	 "$3, $4)",
+	 "SELECT count(*) FROM idempotency_keys",
+	 "SELECT count(*) FROM idempotency_keys", false},
+	{"counters", "counters", 3, 2, {"", ""},
+	 "SELECT queue, business_date, last FROM counters WHERE (queue, business_date) > ($1, $2) "
+	 "ORDER BY queue, business_date LIMIT $3",
+	 "INSERT INTO counters (queue, business_date, last) VALUES ($1, $2, $3)",
+	 "SELECT count(*) FROM counters",
+	 "SELECT count(*) FROM counters", false},
+	{"api_keys", "keys", 7, 1, {"0", NULL},
+	 "SELECT id, role, label, hash, created_at, last_used_at, revoked_at FROM api_keys WHERE "
+	 "id > $1 ORDER BY id LIMIT $2",
+	 "INSERT INTO api_keys (id, role, label, hash, created_at, last_used_at, revoked_at) "
+	 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	 "SELECT count(*) FROM api_keys",
+	 "SELECT count(*) FROM api_keys", false},
+	/* One row, made by the first migration: the copy sets its value. */
+	{"event_counter", "event counter", 2, 1, {"0", NULL},
+	 "SELECT one, last FROM event_counter WHERE one > $1 ORDER BY one LIMIT $2",
+	 "UPDATE event_counter SET last = $2 WHERE one = $1",
+	 "SELECT count(*) FROM event_counter",
+	 "SELECT count(*) FROM event_counter WHERE last <> 0", false},
+	/* Written by migrating the target; between databases of one kind the
+	 * copy keeps the source's names, checksums and times. */
+	{"schema_migrations", "migrations", 4, 1, {"0", NULL},
+	 "SELECT version, name, checksum, applied_at FROM schema_migrations WHERE version > $1 "
+	 "ORDER BY version LIMIT $2",
+	 "UPDATE schema_migrations SET name = $2, checksum = $3, applied_at = $4 WHERE version = $1",
+	 "SELECT count(*) FROM schema_migrations",
+	 NULL, true},
+	{NULL, NULL, 0, 0, {NULL, NULL}, NULL, NULL, NULL, NULL, false},
+};
+/* clang-format on */
+
+static int count_row(void *ctx, int query, int ncols, const char *const *vals)
+{
+	(void)query;
+	if (ncols > 0)
+		*(int64_t *)ctx = i64_or0(vals[0]);
+	return 0;
+}
+
+int reports_count(struct store_conn *c, const struct reports_table *t, int64_t *n,
+                  struct tq_error *err)
+{
+	*n = 0;
+	return exec(c, t->count_sql, 0, NULL, count_row, n, err);
+}
+
+int reports_occupied(struct store_conn *c, const struct reports_table *t, int64_t *n,
+                     struct tq_error *err)
+{
+	*n = 0;
+	if (t->occupied_sql == NULL)
+		return 0;
+	return exec(c, t->occupied_sql, 0, NULL, count_row, n, err);
+}
+
+void reports_rows_free(struct reports_rows *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n * (size_t)r->ncols; i++)
+		free(r->vals[i]);
+	free(r->vals);
+	r->vals = NULL;
+	r->n = r->cap = 0;
+}
+
+struct page_ctx {
+	struct reports_rows rows;
+	int bad;
+};
+
+static int page_row(void *ctx, int query, int ncols, const char *const *vals)
+{
+	struct page_ctx *pc = ctx;
+	struct reports_rows *r = &pc->rows;
+	size_t base;
+	int i;
+
+	(void)query;
+	if (ncols != r->ncols)
+		goto bad;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		char **v = realloc(r->vals, cap * (size_t)r->ncols * sizeof(*v));
+		if (v == NULL)
+			goto bad;
+		r->vals = v;
+		r->cap = cap;
+	}
+	base = r->n * (size_t)r->ncols;
+	for (i = 0; i < ncols; i++) {
+		r->vals[base + (size_t)i] = NULL;
+		if (vals[i] != NULL && (r->vals[base + (size_t)i] = strdup(vals[i])) == NULL) {
+			while (i-- > 0)
+				free(r->vals[base + (size_t)i]);
+			goto bad;
+		}
+	}
+	r->n++;
+	return 0;
+bad:
+	pc->bad = 1;
+	return 1;
+}
+
+int reports_page(struct store_conn *c, const struct reports_table *t, const char *const *after,
+                 int limit, struct reports_rows *out, struct tq_error *err)
+{
+	struct page_ctx pc = {{t->ncols, 0, 0, NULL}, 0};
+	const char *p[3];
+	char lim[24];
+	int i;
+
+	for (i = 0; i < t->nkey; i++)
+		p[i] = after ? after[i] : t->start[i];
+	snprintf(lim, sizeof(lim), "%d", limit);
+	p[t->nkey] = lim;
+	if (exec(c, t->page_sql, t->nkey + 1, p, page_row, &pc, err) != 0)
+		goto fail;
+	if (pc.bad) {
+		tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory reading %s", t->name);
+		goto fail;
+	}
+	/* after may point into out: it is freed only now that the query is done. */
+	reports_rows_free(out);
+	*out = pc.rows;
+	return 0;
+fail:
+	reports_rows_free(&pc.rows);
+	return -1;
+}
+
+int reports_write(struct store_conn *c, const struct reports_table *t,
+                  const struct reports_rows *rows, struct tq_error *err)
+{
+	const struct sql_backend *be = store_conn_backend(c);
+	size_t i, n = rows->n * (size_t)t->ncols;
+	const char **p;
+	int rc;
+
+	if (rows->n == 0)
+		return 0;
+	p = calloc(n, sizeof(*p));
+	if (p == NULL)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	for (i = 0; i < n; i++)
+		p[i] = rows->vals[i];
+	rc = be->exec_many(store_conn_db(c), t->write_sql, t->ncols, (int)rows->n, p, NULL, NULL,
+	                   err);
+	free(p);
+	return rc;
+}
+
+int reports_fix_sequences(struct store_conn *c, struct tq_error *err)
+{
+	static const char orders_sql[] = "SELECT setval(pg_get_serial_sequence('orders', 'id'), "
+	                                 "COALESCE(max(id), 0) + 1, false) FROM orders";
+	static const char keys_sql[] = "SELECT setval(pg_get_serial_sequence('api_keys', 'id'), "
+	                               "COALESCE(max(id), 0) + 1, false) FROM api_keys";
+
+	if (strcmp(store_conn_backend(c)->dialect, "postgres") != 0)
+		return 0;
+	if (exec(c, orders_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    exec(c, keys_sql, 0, NULL, NULL, NULL, err) != 0)
+		return -1;
+	return 0;
+}
