@@ -189,7 +189,7 @@ static int copy_table(struct side *from, struct side *to, const struct reports_t
 	}
 	progress_draw(pg, t->label, *copied, expect, true);
 	if (!pg->tty)
-		fprintf(stderr, "copied %" PRId64 " %s\n", *copied, t->label);
+		fprintf(stderr, "copied %s: %" PRId64 "\n", t->label, *copied);
 	rc = 0;
 out:
 	reports_rows_free(&rows);
@@ -201,7 +201,7 @@ static void describe(char *out, size_t size, int64_t n, const char *label)
 {
 	size_t len = strlen(out);
 
-	snprintf(out + len, size - len, "%s%" PRId64 " %s", len ? ", " : "", n, label);
+	snprintf(out + len, size - len, "%s%s: %" PRId64, len ? ", " : "", label, n);
 }
 
 /* Refuses a target that holds any tokenq row: EXIT_OK, or 1 after saying what it holds. */
@@ -328,14 +328,13 @@ static int run_copy(struct side *src, struct side *dst, bool fresh)
 	dst->in_txn = false;
 	if (db->commit(store_conn_db(dst->c), &err) != 0)
 		goto db_fail;
-	fprintf(stderr,
-	        "copied %" PRId64 " orders, %" PRId64 " events, %" PRId64 " keys, %" PRId64
-	        " idempotency records and %" PRId64 " counters (%" PRId64
-	        " rows) from %s to %s in %.2f s\n",
-	        count_of(counts, "orders"), count_of(counts, "events"),
-	        count_of(counts, "api_keys"), count_of(counts, "idempotency_keys"),
-	        count_of(counts, "counters"), rows, sb->name, db->name,
-	        (double)(mono_ms() - started) / 1000.0);
+	fprintf(
+	    stderr,
+	    "copied %" PRId64 " rows from %s to %s in %.2f s (orders: %" PRId64 ", events: %" PRId64
+	    ", keys: %" PRId64 ", idempotency records: %" PRId64 ", counters: %" PRId64 ")\n",
+	    rows, sb->name, db->name, (double)(mono_ms() - started) / 1000.0,
+	    count_of(counts, "orders"), count_of(counts, "events"), count_of(counts, "api_keys"),
+	    count_of(counts, "idempotency_keys"), count_of(counts, "counters"));
 	return EXIT_OK;
 db_fail:
 	if (pg.tty)

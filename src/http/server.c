@@ -442,19 +442,26 @@ int http_status_for(enum tq_status s)
 void reply_problem(struct req *r, const struct tq_error *err)
 {
 	int status = http_status_for(err->status);
-	const char *code = err->code;
+	const char *code = err->code, *detail = err->detail;
 	json_t *p;
 	char *s;
 
-	/* Database trouble is shown by its kind, never by its internals. */
-	if (err->status == TQ_UNAVAILABLE)
+	/* Database trouble is told by its kind; its internals go to the log only. */
+	if (err->status == TQ_UNAVAILABLE) {
 		code = "database_unavailable";
-	else if (err->status == TQ_INTERNAL)
+		detail = "the database cannot be reached now; try again shortly";
+	} else if (err->status == TQ_STORAGE_FULL) {
+		code = "storage_full";
+		detail = "the database has no room to store this now; try again later";
+	} else if (err->status == TQ_INTERNAL) {
 		code = "internal_error";
+		detail = "the server failed to handle this request";
+	}
+	if (detail != err->detail)
+		log_error("msg=\"request failed\" route=%s error=\"%s\"",
+		          r->route ? r->route->name : "-", err->detail);
 	p = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "title", title_for(status), "code",
-	              code ? code : "error", "detail",
-	              err->status == TQ_INTERNAL ? "the server failed to handle this request"
-	                                         : err->detail);
+	              code ? code : "error", "detail", detail);
 	if (p != NULL && err->field[0] != '\0')
 		json_object_set_new(p, "field", json_string(err->field));
 	s = p ? json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -464,9 +471,6 @@ void reply_problem(struct req *r, const struct tq_error *err)
 		    "{\"status\":500,\"title\":\"Internal Server Error\",\"code\":\"internal_"
 		    "error\",\"detail\":\"out of memory\"}");
 	reply(r, status, "application/problem+json", s, s ? strlen(s) : 0);
-	if (err->status == TQ_INTERNAL)
-		log_error("msg=\"request failed\" route=%s error=\"%s\"",
-		          r->route ? r->route->name : "-", err->detail);
 	if (status == 503 || status == 507) {
 		reply_header(r, "Retry-After", "2");
 		metrics_db_error(r->srv->metrics);

@@ -54,11 +54,20 @@ static int fail_res(struct pg_db *d, PGresult *res, struct tq_error *err)
 	return tq_fail(err, TQ_INTERNAL, "database_error", "", "%s (SQLSTATE %s)", msg, state);
 }
 
+/* The server's notices (and the FATAL of a closing connection) are not for stderr. */
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static int session_setup(struct pg_db *d, struct tq_error *err)
 {
-	PGresult *res = PQexec(d->conn, session_sql);
+	PGresult *res;
 	int rc = 0;
 
+	PQsetNoticeProcessor(d->conn, quiet, NULL);
+	res = PQexec(d->conn, session_sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = fail_res(d, res, err);
 	PQclear(res);
@@ -160,10 +169,24 @@ static int ok_status(PGresult *res)
 	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
-static int pg_exec(void *h, const char *sql, int nparams, const char *const *params, sql_row_fn row,
-                   void *ctx, struct tq_error *err)
+/*
+ * A connection the server closed (a restart, an idle timeout) still looks
+ * fine until it is used. Outside a transaction nothing has been done yet,
+ * so such a first failure is retried once on a fresh connection.
+ */
+static bool retry_after_loss(struct pg_db *d, bool idle_before)
 {
-	struct pg_db *d = h;
+	if (!idle_before || PQstatus(d->conn) == CONNECTION_OK)
+		return false;
+	PQreset(d->conn);
+	if (PQstatus(d->conn) != CONNECTION_OK)
+		return false;
+	return session_setup(d, NULL) == 0;
+}
+
+static int exec_once(struct pg_db *d, const char *sql, int nparams, const char *const *params,
+                     sql_row_fn row, void *ctx, struct tq_error *err)
+{
 	const char *name;
 	PGresult *res;
 	int rc = 0;
@@ -176,6 +199,18 @@ static int pg_exec(void *h, const char *sql, int nparams, const char *const *par
 	else
 		rows(res, 0, row, ctx);
 	PQclear(res);
+	return rc;
+}
+
+static int pg_exec(void *h, const char *sql, int nparams, const char *const *params, sql_row_fn row,
+                   void *ctx, struct tq_error *err)
+{
+	struct pg_db *d = h;
+	bool idle = PQtransactionStatus(d->conn) == PQTRANS_IDLE;
+	int rc = exec_once(d, sql, nparams, params, row, ctx, err);
+
+	if (rc != 0 && retry_after_loss(d, idle))
+		rc = exec_once(d, sql, nparams, params, row, ctx, err);
 	return rc;
 }
 
@@ -233,15 +268,19 @@ static int pg_exec_many(void *h, const char *sql, int nparams, int nrows, const 
 
 static int simple(struct pg_db *d, const char *sql, struct tq_error *err)
 {
+	bool idle = PQtransactionStatus(d->conn) == PQTRANS_IDLE;
 	PGresult *res;
-	int rc = 0;
+	int rc = 0, attempt;
 
-	if (ensure(d, err) != 0)
-		return -1;
-	res = PQexec(d->conn, sql);
-	if (!ok_status(res))
-		rc = fail_res(d, res, err);
-	PQclear(res);
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (ensure(d, err) != 0)
+			return -1;
+		res = PQexec(d->conn, sql);
+		rc = ok_status(res) ? 0 : fail_res(d, res, err);
+		PQclear(res);
+		if (rc == 0 || !retry_after_loss(d, idle))
+			break;
+	}
 	return rc;
 }
 

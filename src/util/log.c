@@ -39,6 +39,19 @@ void format_rfc3339(int64_t ms, char out[32])
 	         (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000u);
 }
 
+const char *log_quote(const char *s, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < n; i++)
+		out[i] = s[i] == '"' || s[i] == '\\'  ? '\''
+		         : (unsigned char)s[i] < 0x20 ? ' '
+		                                      : s[i];
+	if (n > 0)
+		out[i] = '\0';
+	return out;
+}
+
 void log_line(const char *level, const char *fmt, ...)
 {
 	char ts[32];

@@ -6,6 +6,7 @@
 #ifndef TOKENQ_LOG_H
 #define TOKENQ_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* level is "info", "warn" or "error"; fmt continues the line after msg. */
@@ -14,6 +15,10 @@ void log_line(const char *level, const char *fmt, ...) __attribute__((format(pri
 #define log_info(...)  log_line("info", __VA_ARGS__)
 #define log_warn(...)  log_line("warn", __VA_ARGS__)
 #define log_error(...) log_line("error", __VA_ARGS__)
+
+/* Copies s into out (of size n) fit for a quoted logfmt value: quotes become ', control
+ * characters become spaces. Returns out. */
+const char *log_quote(const char *s, char *out, size_t n);
 
 /* Milliseconds since the Unix epoch, wall clock. */
 int64_t now_ms(void);
