@@ -457,9 +457,11 @@ void reply_problem(struct req *r, const struct tq_error *err)
 		code = "internal_error";
 		detail = "the server failed to handle this request";
 	}
-	if (detail != err->detail)
+	if (detail != err->detail) {
+		char q[300];
 		log_error("msg=\"request failed\" route=%s error=\"%s\"",
-		          r->route ? r->route->name : "-", err->detail);
+		          r->route ? r->route->name : "-", log_quote(err->detail, q, sizeof(q)));
+	}
 	p = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "title", title_for(status), "code",
 	              code ? code : "error", "detail", detail);
 	if (p != NULL && err->field[0] != '\0')
@@ -564,7 +566,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[512], q[512];
 	size_t n;
 
 	(void)cls;
@@ -572,10 +574,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	for (char *p = msg; *p; p++)
-		if (*p == '"')
-			*p = '\'';
-	log_warn("component=http msg=\"%s\"", msg);
+	log_warn("component=http msg=\"%s\"", log_quote(msg, q, sizeof(q)));
 }
 
 int server_start(struct server *srv, struct tq_error *err)
