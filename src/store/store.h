@@ -29,6 +29,13 @@
 /* Called for each result row; vals[i] is NULL for SQL NULL. Non-zero stops. */
 typedef int (*sql_row_fn)(void *ctx, int query, int ncols, const char *const *vals);
 
+/* One statement of a batch (see exec_batch). */
+struct sql_stmt {
+	const char *sql; /* a string constant, as for exec */
+	int nparams;
+	const char *const *params;
+};
+
 struct sql_backend {
 	const char *name;    /* "sqlite" or "postgresql", as /healthz says */
 	const char *dialect; /* the folder under migrations/ */
@@ -43,6 +50,13 @@ struct sql_backend {
 	int (*exec_many)(void *db, const char *sql, int nparams, int nrows,
 	                 const char *const *params, sql_row_fn row, void *ctx,
 	                 struct tq_error *err);
+	/* Different statements in order, in one round trip where the backend
+	 * can (a libpq pipeline); row() gets the statement's index as query.
+	 * The first failure stops the rest. */
+	int (*exec_batch)(void *db, const struct sql_stmt *stmts, int n, sql_row_fn row, void *ctx,
+	                  struct tq_error *err);
+	/* The statement that opens a write transaction, for use in a batch. */
+	const char *begin_sql;
 	/* Several statements without parameters (migrations). */
 	int (*script)(void *db, const char *sql, struct tq_error *err);
 	int (*begin)(void *db, bool write, struct tq_error *err);

@@ -119,6 +119,17 @@ static int pg_connect(const char *url, void **out, struct tq_error *err)
 	return 0;
 }
 
+/* The cached name of sql, or NULL when it is not cached. */
+static const char *prepare_cached(struct pg_db *d, const char *sql)
+{
+	int i;
+
+	for (i = 0; i < d->ncache; i++)
+		if (d->cache[i].sql == sql)
+			return d->cache[i].name;
+	return NULL;
+}
+
 /* The name of sql prepared on this connection; "" (unnamed) once the cache is full. */
 static const char *prepare(struct pg_db *d, const char *sql, int nparams, struct tq_error *err)
 {
@@ -214,37 +225,48 @@ static int pg_exec(void *h, const char *sql, int nparams, const char *const *par
 	return rc;
 }
 
-static int pg_exec_many(void *h, const char *sql, int nparams, int nrows, const char *const *params,
-                        sql_row_fn row, void *ctx, struct tq_error *err)
+/*
+ * Sends n statements in one libpq pipeline and reads every result up to the
+ * sync, even after an error: one round trip for the lot. After a failed
+ * statement the server skips the rest (they answer PIPELINE_ABORTED).
+ */
+static int pg_exec_batch(void *h, const struct sql_stmt *stmts, int n, sql_row_fn row, void *ctx,
+                         struct tq_error *err)
 {
 	struct pg_db *d = h;
-	const char *name;
+	const char *names[64];
 	PGresult *res;
-	int r, rc = 0;
+	int i, rc = 0;
 
-	if (nrows == 1)
-		return pg_exec(h, sql, nparams, params, row, ctx, err);
-	if (nrows == 0)
+	if (n == 1)
+		return pg_exec(h, stmts[0].sql, stmts[0].nparams, stmts[0].params, row, ctx, err);
+	if (n == 0)
 		return 0;
-	if (ensure(d, err) != 0 || (name = prepare(d, sql, nparams, err)) == NULL)
+	if (ensure(d, err) != 0)
 		return -1;
+	for (i = 0; i < n; i++) {
+		/* Prepared before the pipeline; only the first 64 distinct texts are looked up. */
+		const char *name = prepare(d, stmts[i].sql, stmts[i].nparams, err);
+		if (name == NULL)
+			return -1;
+		if (i < 64)
+			names[i] = name;
+	}
 	if (!PQenterPipelineMode(d->conn))
 		return fail_res(d, NULL, err);
-	for (r = 0; r < nrows; r++) {
-		if (!PQsendQueryPrepared(d->conn, name, nparams,
-		                         params + (size_t)r * (size_t)nparams, NULL, NULL, 0)) {
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *name = i < 64 ? names[i] : prepare_cached(d, stmts[i].sql);
+		if (name == NULL || !PQsendQueryPrepared(d->conn, name, stmts[i].nparams,
+		                                         stmts[i].params, NULL, NULL, 0))
 			rc = fail_res(d, NULL, err);
-			break;
-		}
 	}
 	if (!PQpipelineSync(d->conn) && rc == 0)
 		rc = fail_res(d, NULL, err);
-	/* Read every result up to the sync, even after an error. */
-	r = 0;
+	i = 0;
 	while ((res = PQgetResult(d->conn)) != NULL || PQstatus(d->conn) == CONNECTION_OK) {
 		ExecStatusType st;
 		if (res == NULL) {
-			r++; /* the end of one query's results */
+			i++; /* the end of one statement's results */
 			continue;
 		}
 		st = PQresultStatus(res);
@@ -254,7 +276,7 @@ static int pg_exec_many(void *h, const char *sql, int nparams, int nrows, const 
 		}
 		if (ok_status(res)) {
 			if (rc == 0)
-				rows(res, r, row, ctx);
+				rows(res, i, row, ctx);
 		} else if (rc == 0) {
 			rc = fail_res(d, res, err);
 		}
@@ -263,6 +285,27 @@ static int pg_exec_many(void *h, const char *sql, int nparams, int nrows, const 
 	if (PQstatus(d->conn) != CONNECTION_OK && rc == 0)
 		rc = fail_res(d, NULL, err);
 	PQexitPipelineMode(d->conn);
+	return rc;
+}
+
+static int pg_exec_many(void *h, const char *sql, int nparams, int nrows, const char *const *params,
+                        sql_row_fn row, void *ctx, struct tq_error *err)
+{
+	struct sql_stmt *stmts;
+	int i, rc;
+
+	if (nrows <= 1)
+		return nrows == 1 ? pg_exec(h, sql, nparams, params, row, ctx, err) : 0;
+	stmts = calloc((size_t)nrows, sizeof(*stmts));
+	if (stmts == NULL)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	for (i = 0; i < nrows; i++) {
+		stmts[i].sql = sql;
+		stmts[i].nparams = nparams;
+		stmts[i].params = params + (size_t)i * (size_t)nparams;
+	}
+	rc = pg_exec_batch(h, stmts, nrows, row, ctx, err);
+	free(stmts);
 	return rc;
 }
 
@@ -392,6 +435,8 @@ const struct sql_backend pg_backend = {
     .disconnect = pg_disconnect,
     .exec = pg_exec,
     .exec_many = pg_exec_many,
+    .exec_batch = pg_exec_batch,
+    .begin_sql = "BEGIN",
     .script = pg_script,
     .begin = pg_begin,
     .commit = pg_commit,

@@ -223,6 +223,32 @@ static int sq_exec(void *h, const char *sql, int nparams, const char *const *par
 	return sq_exec_many(h, sql, nparams, 1, params, row, ctx, err);
 }
 
+static int sq_exec_batch(void *h, const struct sql_stmt *stmts, int n, sql_row_fn row, void *ctx,
+                         struct tq_error *err)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct sqlite_db *d = h;
+		sqlite3_stmt *stmt = prepare(d, stmts[i].sql, err);
+		int rc;
+
+		if (stmt == NULL)
+			return -1;
+		if (bind(stmt, stmts[i].nparams, stmts[i].params) != SQLITE_OK)
+			rc = tq_fail(err, TQ_INTERNAL, "database_error", "",
+			             "parameters do not match the statement");
+		else
+			rc = step_all(d, stmt, i, row, ctx, err);
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		unprepare(d, stmt);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int sq_script(void *h, const char *sql, struct tq_error *err)
 {
 	return run(h, sql, err);
@@ -293,6 +319,8 @@ const struct sql_backend sqlite_backend = {
     .disconnect = sq_disconnect,
     .exec = sq_exec,
     .exec_many = sq_exec_many,
+    .exec_batch = sq_exec_batch,
+    .begin_sql = "BEGIN IMMEDIATE",
     .script = sq_script,
     .begin = sq_begin,
     .commit = sq_commit,
