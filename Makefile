@@ -109,4 +109,7 @@ install: $(B)/tokenq
 clean:
 	rm -rf build
 
+# Further targets kept beside their suites (fuzzing, fault injection, soak).
+-include $(wildcard mk/*.mk)
+
 -include $(OBJ:.o=.d) $(B)/src/main.d
