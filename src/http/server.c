@@ -511,12 +511,27 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 {
 	struct server *srv = cls;
 	struct req *r = *con_cls;
+	const char *length;
 
 	(void)version;
 	if (r == NULL) {
 		r = req_new(srv, conn, url, method);
 		*con_cls = r;
-		return r ? MHD_YES : MHD_NO;
+		if (r == NULL)
+			return MHD_NO;
+		/* A body declared over the limit is never read: the request goes on
+		 * at once (401/403 still come first) and ends in 413. */
+		length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (length != NULL && r->status == 0 &&
+		    (strlen(length) > 9 || strtol(length, NULL, 10) > BODY_MAX)) {
+			r->too_large = true;
+			goto dispatch;
+		}
+		return MHD_YES;
+	}
+	if (r->status != 0 && r->state != REQ_READING) {
+		*upload_size = 0; /* an answer before the body: the rest is not read */
+		return queue_response(r);
 	}
 	if (*upload_size > 0) {
 		if (!r->too_large && buf_add(&r->body, upload, *upload_size) != 0) {
@@ -526,8 +541,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (r->state == REQ_RUNNING || r->status != 0)
+	if (r->status != 0)
 		return queue_response(r);
+dispatch:
 	r->state = REQ_RUNNING;
 	if (r->route->no_database) {
 		r->route->fn(r, NULL);
