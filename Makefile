@@ -14,12 +14,12 @@ CFLAGS ?= -O2 -g
 SANITIZE ?=
 PYTHON ?= /usr/bin/python3
 
+comma := ,
 ifeq ($(SANITIZE),)
 B := build
 else
 B := build/san-$(subst $(comma),-,$(SANITIZE))
 endif
-comma := ,
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wvla -Wwrite-strings -Werror
