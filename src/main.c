@@ -13,6 +13,8 @@
 
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static const struct command *find(const char *name);
+static int command_help(const struct command *c);
 
 /* clang-format off */
 const struct command commands[] = {
@@ -70,7 +72,8 @@ const struct command commands[] = {
 
 static int cmd_version(int argc, char **argv)
 {
-	(void)argv;
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return command_help(find("version"));
 	if (argc > 1)
 		return cli_fail(EXIT_USAGE, "`tokenq version` takes no arguments.");
 	printf("tokenq %s (SQLite %s, libpq %d, libmicrohttpd %s, jansson %s)\n", TOKENQ_VERSION,
@@ -99,10 +102,20 @@ static const struct command *find(const char *name)
 	return NULL;
 }
 
+static int command_help(const struct command *c)
+{
+	printf("usage: %s\n\n%s\n", c->usage, c->summary);
+	if (c->help[0])
+		printf("\n%s", c->help);
+	return EXIT_OK;
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	const struct command *c;
 
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return command_help(find("help"));
 	if (argc == 1) {
 		usage(stdout);
 		return EXIT_OK;
@@ -110,10 +123,7 @@ static int cmd_help(int argc, char **argv)
 	if (argc > 2 || (c = find(argv[1])) == NULL)
 		return cli_fail(EXIT_USAGE, "there is no command \"%.40s\"; see `tokenq help`.",
 		                argv[1]);
-	printf("usage: %s\n\n%s\n", c->usage, c->summary);
-	if (c->help[0])
-		printf("\n%s", c->help);
-	return EXIT_OK;
+	return command_help(c);
 }
 
 int main(int argc, char **argv)

@@ -29,11 +29,31 @@ long text_length(const char *s, int allow_breaks)
 	return n;
 }
 
+/* Whether s holds only white space (Unicode White_Space, in UTF-8). */
 static int blank(const char *s)
 {
-	for (; *s; s++)
-		if (!strchr(" \t\n\r\v\f", *s))
+	static const unsigned spaces[] = {0x85,   0xa0,   0x1680, 0x2028, 0x2029,
+	                                  0x202f, 0x205f, 0x3000, 0xfeff};
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p, len = 1, i;
+		if (c >= 0xf0)
+			c &= 0x07, len = 4;
+		else if (c >= 0xe0)
+			c &= 0x0f, len = 3;
+		else if (c >= 0xc0)
+			c &= 0x1f, len = 2;
+		for (i = 1; i < len; i++)
+			c = c << 6 | (p[i] & 0x3f);
+		p += len;
+		if (c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x2000 && c <= 0x200a))
+			continue;
+		for (i = 0; i < sizeof(spaces) / sizeof(spaces[0]) && spaces[i] != c; i++)
+			;
+		if (i == sizeof(spaces) / sizeof(spaces[0]))
 			return 0;
+	}
 	return 1;
 }
 

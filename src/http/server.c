@@ -43,6 +43,7 @@ static struct workers workers;
 static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t inflight_cond = PTHREAD_COND_INITIALIZER;
 static int inflight;
+static volatile int stopping; /* set once SIGTERM drains the server */
 
 /* ---- workers ---- */
 
@@ -202,6 +203,34 @@ static bool is_loopback(struct MHD_Connection *conn)
 	return false;
 }
 
+struct framing {
+	int content_length, transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, "Content-Length") == 0)
+		f->content_length++;
+	else if (strcasecmp(key, "Transfer-Encoding") == 0)
+		f->transfer_encoding++;
+	return MHD_YES;
+}
+
+/* Two Content-Lengths, or one with Transfer-Encoding, make the body's end
+ * ambiguous (request smuggling behind a proxy): such a request is refused. */
+static bool ambiguous_framing(struct MHD_Connection *conn)
+{
+	struct framing f = {0, 0};
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	return f.content_length > 1 || (f.content_length > 0 && f.transfer_encoding > 0);
+}
+
 /* Matches path against a pattern; fills the {..} captures. */
 static bool match(const char *pattern, const char *path, struct req *r)
 {
@@ -310,7 +339,16 @@ static struct req *req_new(struct server *srv, struct MHD_Connection *conn, cons
 	    xstrdup(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID"));
 	r->host = xstrdup(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"));
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, copy_query, r);
-	route(r, url);
+	if (ambiguous_framing(conn)) {
+		struct tq_error err;
+		tq_fail(&err, TQ_MALFORMED, "malformed_request", "",
+		        "the request has two Content-Length headers, or one with "
+		        "Transfer-Encoding");
+		reply_problem(r, &err);
+		reply_header(r, "Connection", "close");
+	} else {
+		route(r, url);
+	}
 	pthread_mutex_lock(&inflight_lock);
 	inflight++;
 	pthread_mutex_unlock(&inflight_lock);
@@ -515,6 +553,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 	(void)version;
 	if (r == NULL) {
+		/* Draining: a new request on a kept-alive connection is not taken;
+		 * closing the connection tells the client it was not processed. */
+		if (stopping)
+			return MHD_NO;
 		r = req_new(srv, conn, url, method);
 		*con_cls = r;
 		if (r == NULL)
@@ -645,6 +687,7 @@ void server_stop(struct server *srv)
 {
 	int64_t deadline = mono_ms() + 8000;
 
+	stopping = 1;
 	MHD_quiesce_daemon(srv->daemon);
 	events_shutdown(srv);
 	pthread_mutex_lock(&inflight_lock);

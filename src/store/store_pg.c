@@ -8,6 +8,7 @@
  * reset on its next use, and until then every call answers TQ_UNAVAILABLE.
  */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +79,17 @@ static int session_setup(struct pg_db *d, struct tq_error *err)
 /* Makes sure the connection is up, resetting a broken one. */
 static int ensure(struct pg_db *d, struct tq_error *err)
 {
-	if (PQstatus(d->conn) == CONNECTION_OK)
+	/* Between transactions, a connection the server has closed (a restart,
+	 * an idle timeout) shows as a readable socket: notice it now, without a
+	 * round trip, rather than fail the next statement. */
+	if (PQstatus(d->conn) == CONNECTION_OK && PQtransactionStatus(d->conn) == PQTRANS_IDLE) {
+		struct pollfd p = {PQsocket(d->conn), POLLIN, 0};
+		if (poll(&p, 1, 0) <= 0 ||
+		    (PQconsumeInput(d->conn) && PQstatus(d->conn) == CONNECTION_OK))
+			return 0;
+	} else if (PQstatus(d->conn) == CONNECTION_OK) {
 		return 0;
+	}
 	PQreset(d->conn);
 	if (PQstatus(d->conn) != CONNECTION_OK)
 		return fail_res(d, NULL, err);
@@ -181,9 +191,9 @@ static int ok_status(PGresult *res)
 }
 
 /*
- * A connection the server closed (a restart, an idle timeout) still looks
- * fine until it is used. Outside a transaction nothing has been done yet,
- * so such a first failure is retried once on a fresh connection.
+ * A connection lost under a statement that starts a transaction (BEGIN,
+ * which has no effect of its own) may be retried once on a fresh one; a
+ * statement that writes is never retried, since it may have committed.
  */
 static bool retry_after_loss(struct pg_db *d, bool idle_before)
 {
@@ -216,13 +226,7 @@ static int exec_once(struct pg_db *d, const char *sql, int nparams, const char *
 static int pg_exec(void *h, const char *sql, int nparams, const char *const *params, sql_row_fn row,
                    void *ctx, struct tq_error *err)
 {
-	struct pg_db *d = h;
-	bool idle = PQtransactionStatus(d->conn) == PQTRANS_IDLE;
-	int rc = exec_once(d, sql, nparams, params, row, ctx, err);
-
-	if (rc != 0 && retry_after_loss(d, idle))
-		rc = exec_once(d, sql, nparams, params, row, ctx, err);
-	return rc;
+	return exec_once(h, sql, nparams, params, row, ctx, err);
 }
 
 /*
