@@ -59,7 +59,7 @@ if want store; then
 fi
 
 if want http && [ -d tests/http ]; then
-	if "$PYTHON" -m pytest -q -p no:cacheprovider tests/http $(ls -d tests/stream tests/ops 2>/dev/null); then
+	if "$PYTHON" -m pytest -q -m "not slow" tests/http $(ls -d tests/stream tests/ops tests/fault 2>/dev/null); then
 		pass "http acceptance"
 	else
 		fail "http acceptance"
