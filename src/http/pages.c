@@ -13,7 +13,7 @@
 
 static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                           "script-src 'self'; connect-src 'self'; media-src 'self' data:; "
-                          "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+                          "frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 static const struct {
 	const char *ext;

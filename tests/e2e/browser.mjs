@@ -1,0 +1,64 @@
+/*
+ * browser.mjs: starts Debian's Chromium through playwright-core for the e2e
+ * test and the screenshot helper (`npx playwright install` is not available
+ * here, so we drive the system browser).  Each launch gets a fresh profile
+ * directory, removed again by close().
+ *
+ * CHROMIUM=/path/to/chromium overrides the executable.
+ */
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+export async function launch() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenq-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 800 },
+  });
+  const close = async () => {
+    await context.close().catch(() => {});
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}
+
+/**
+ * Record what a page says on its console, CSP violations and uncaught errors.
+ * Returns an array that fills up as the page runs.
+ */
+export function watchConsole(page) {
+  const seen = [];
+  page.on('console', (msg) => {
+    const type = msg.type();
+    if (type === 'error' || type === 'warning' || /Content Security Policy/i.test(msg.text())) {
+      seen.push({ type, text: msg.text(), url: page.url() });
+    }
+  });
+  page.on('pageerror', (err) => seen.push({ type: 'pageerror', text: String(err), url: page.url() }));
+  return seen;
+}
+
+/** The messages that mean something is wrong: errors and CSP violations. */
+export function problems(seen) {
+  return seen.filter(
+    (m) =>
+      m.type === 'pageerror' ||
+      /Content Security Policy|Refused to/i.test(m.text) ||
+      (m.type === 'error' && !/ERR_CONNECTION_REFUSED|net::ERR_|Failed to load resource/i.test(m.text)),
+  );
+}

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Runs pages.test.mjs against the in-memory mock server, to check the pages
+# and the test itself without the C server:   tests/e2e/run-mock.sh
+set -eu
+cd "$(dirname "$0")"
+[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+port=${MOCK_PORT:-18099}
+tmp=$(mktemp -d)
+export MOCK_PIDFILE="$tmp/mock.pid"
+node mock-server.mjs --port "$port" --pidfile "$MOCK_PIDFILE" >"$tmp/mock.log" 2>&1 &
+mock=$!
+trap 'kill $mock 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
+export TOKENQ_URL="http://127.0.0.1:$port"
+i=0
+until curl -fs "$TOKENQ_URL/healthz" >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || { cat "$tmp/mock.log"; exit 1; }
+	sleep 0.1
+done
+export TOKENQ_ADMIN_KEY=admin-key TOKENQ_POS_KEY=pos-key TOKENQ_CTL="$PWD/mock-ctl.mjs"
+node --test --test-reporter=spec pages.test.mjs

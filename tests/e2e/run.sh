@@ -1,0 +1,45 @@
+#!/bin/sh
+# Runs the browser tests (pages.test.mjs, headless Chromium from Debian driven
+# by playwright-core) against a real tokenq server on a fresh SQLite file,
+# with an admin and a pos key, and a control script that stops and starts
+# the server for the reconnect scenario.
+set -eu
+cd "$(dirname "$0")"
+[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
+BIN=${TOKENQ_BIN:-$PWD/../../build/tokenq}
+tmp=$(mktemp -d /tmp/tokenq-e2e.XXXXXX)
+db="sqlite:$tmp/e2e.db"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+"$BIN" migrate --database "$db" >/dev/null
+admin=$("$BIN" keys create --role admin --label e2e --database "$db" 2>/dev/null | head -n 1)
+pos=$("$BIN" keys create --role pos --label e2e --database "$db" 2>/dev/null | head -n 1)
+
+cat >"$tmp/ctl" <<CTL
+#!/bin/sh
+# stop | start the server under test
+case "\$1" in
+start)
+	"$BIN" serve --listen 127.0.0.1:$port --database "$db" >>"$tmp/server.log" 2>&1 &
+	echo \$! >"$tmp/pid"
+	i=0
+	until curl -fs http://127.0.0.1:$port/healthz >/dev/null 2>&1; do
+		i=\$((i + 1)); [ \$i -lt 100 ] || exit 1; sleep 0.05
+	done ;;
+stop)
+	[ -f "$tmp/pid" ] || exit 0
+	kill -TERM "\$(cat "$tmp/pid")" 2>/dev/null || true
+	while kill -0 "\$(cat "$tmp/pid")" 2>/dev/null; do sleep 0.05; done
+	rm -f "$tmp/pid" ;;
+esac
+CTL
+chmod +x "$tmp/ctl"
+trap '"$tmp/ctl" stop; rm -rf "$tmp"' EXIT INT TERM
+"$tmp/ctl" start
+
+export TOKENQ_URL="http://127.0.0.1:$port" TOKENQ_ADMIN_KEY="$admin" TOKENQ_POS_KEY="$pos" \
+	TOKENQ_CTL="$tmp/ctl"
+rc=0
+node --test --test-reporter=spec pages.test.mjs || rc=$?
+[ $rc -eq 0 ] || tail -n 30 "$tmp/server.log"
+exit $rc

@@ -1,0 +1,175 @@
+/*
+ * token.js: the customer's own page (GET /t/{token}[?date=YYYY-MM-DD]).
+ *
+ * Shows the token, its status in words, the orders ahead and the estimated
+ * wait from GET /api/tokens/{token} (public).  Live: on any event of the
+ * same queue and business date it re-reads the token, at most once a
+ * second.  When the order turns READY the phone vibrates and, if the
+ * customer allowed it, a notification is shown.
+ */
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  const DATE = /^\d{4}-\d{2}-\d{2}$/.test(params.get('date') || '') ? params.get('date') : null;
+  const TOKEN = (() => {
+    const m = /^\/t\/([^/]+)\/?$/.exec(location.pathname);
+    try {
+      return m ? decodeURIComponent(m[1]).trim().toUpperCase() : '';
+    } catch (e) {
+      return '';
+    }
+  })();
+
+  const WORDS = {
+    PENDING: 'Waiting',
+    PREPARING: 'Being prepared',
+    READY: 'Ready — please collect',
+    COMPLETED: 'Collected',
+    CANCELLED: 'Cancelled',
+  };
+  const STEP = { PENDING: 1, PREPARING: 2, READY: 3, COMPLETED: 3, CANCELLED: 0 };
+
+  let current = null; // the last /api/tokens answer
+  let lastFetch = 0;
+  let fetchTimer = 0;
+
+  $('token').textContent = TOKEN || '—';
+  document.title = (TOKEN || 'Your order') + ' — order status';
+
+  async function fetchToken() {
+    lastFetch = Date.now();
+    const url = '/api/tokens/' + encodeURIComponent(TOKEN) + (DATE ? '?date=' + DATE : '');
+    try {
+      const r = await TQ.api(url);
+      show(r.data);
+    } catch (e) {
+      if (e.status === 404 || e.status === 422) showMissing();
+      else throw e;
+    }
+  }
+
+  /** Re-read the token, at most once a second (trailing call kept). */
+  function refetchSoon() {
+    if (fetchTimer) return;
+    const wait = Math.max(0, lastFetch + 1000 - Date.now());
+    fetchTimer = setTimeout(() => {
+      fetchTimer = 0;
+      fetchToken().catch(() => {});
+    }, wait);
+  }
+
+  function show(t) {
+    const before = current && current.status;
+    current = t;
+    $('not-found').hidden = true;
+    $('card').hidden = false;
+    $('token').textContent = t.token;
+    const status = $('status');
+    status.textContent = WORDS[t.status] || t.status;
+    status.dataset.status = t.status;
+    $('card').dataset.status = t.status;
+    $('card').dataset.step = String(STEP[t.status] || 0);
+
+    const waiting = t.status === 'PENDING' || t.status === 'PREPARING';
+    $('ahead').textContent = waiting ? String(t.ahead) : '0';
+    $('ahead-row').hidden = !waiting;
+    $('ahead-row').classList.toggle('next', waiting && t.ahead === 0);
+    if (waiting && t.ahead === 0) $('ahead').dataset.note = 'You’re next';
+    else delete $('ahead').dataset.note;
+    const eta = waiting && typeof t.eta_seconds === 'number' ? etaText(t.eta_seconds) : '';
+    // Reads "about 4 min"; "about" sits small on its own line.
+    $('eta').replaceChildren(...(eta ? [TQ.el('span', { class: 'eta-about', text: 'about' }), ' ' + eta] : []));
+    $('eta-row').hidden = !eta;
+
+    if (t.updated_at) {
+      $('updated-line').hidden = false;
+      const u = $('updated');
+      u.dateTime = t.updated_at;
+      u.textContent = TQ.clock(t.updated_at);
+    }
+    document.title = (t.status === 'READY' ? '✔ Ready — ' : '') + t.token + ' — order status';
+    $('notify').hidden = !(waiting && canAskToNotify());
+    if (t.status === 'READY' && before && before !== 'READY') alertReady(t.token);
+    showQueue(t.queue);
+  }
+
+  function etaText(sec) {
+    const min = Math.max(1, Math.round(sec / 60));
+    if (min < 60) return min + ' min';
+    return TQ.duration(sec);
+  }
+
+  function showMissing() {
+    current = null;
+    $('card').hidden = true;
+    $('not-found').hidden = false;
+    $('notify').hidden = true;
+    $('missing-token').textContent = TOKEN;
+    if (DATE) $('not-found').querySelector('h1').textContent = 'We can’t find this token for ' + TQ.longDate(DATE);
+  }
+
+  let queueShown = null;
+  async function showQueue(prefix) {
+    if (queueShown === prefix) return;
+    queueShown = prefix;
+    const queues = await TQ.queues();
+    const q = queues.find((x) => x.prefix === prefix);
+    $('queue-name').textContent = q ? q.name : '';
+  }
+
+  /* ---------- telling the customer ---------- */
+
+  function canAskToNotify() {
+    return 'Notification' in window && window.isSecureContext && Notification.permission === 'default';
+  }
+
+  $('notify').addEventListener('click', async () => {
+    try {
+      await Notification.requestPermission();
+    } catch (e) {
+      /* older browsers: callback form; not worth it */
+    }
+    $('notify').hidden = true;
+  });
+
+  function alertReady(token) {
+    try {
+      if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 300]);
+    } catch (e) {
+      /* not allowed without a tap: fine */
+    }
+    try {
+      if ('Notification' in window && Notification.permission === 'granted' && document.visibilityState !== 'visible') {
+        new Notification('Order ' + token + ' is ready', { body: 'Please collect it at the counter.', tag: 'tokenq-' + token });
+      }
+    } catch (e) {
+      /* Android needs a service worker for this: the page itself still shows it */
+    }
+  }
+
+  /* ---------- live ---------- */
+
+  const live = new TQ.Live({
+    banner: $('status-banner'),
+    resync: async () => {
+      const [board] = await Promise.all([TQ.api('/api/board'), fetchToken()]);
+      return Number(board.data && board.data.last_event_id) || 0;
+    },
+    onEvent: (type, d) => {
+      if (!d) return;
+      if (current) {
+        if (d.queue === current.queue && d.business_date === current.business_date) refetchSoon();
+      } else if (d.token === TOKEN) {
+        refetchSoon();
+      }
+    },
+  });
+
+  if (!TOKEN) {
+    showMissing();
+  } else {
+    live.start();
+  }
+})();
