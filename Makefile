@@ -111,6 +111,12 @@ bench:
 install: $(B)/tokenq
 	install -D -m 0755 $(B)/tokenq $(DESTDIR)$(PREFIX)/bin/tokenq
 	install -D -m 0644 docs/tokenq.1 $(DESTDIR)$(PREFIX)/share/man/man1/tokenq.1
+	install -D -m 0644 docs/operations.md $(DESTDIR)$(PREFIX)/share/doc/tokenq/operations.md
+	install -D -m 0644 packaging/tokenq.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/tokenq.conf
+	mkdir -p $(DESTDIR)$(PREFIX)/lib/systemd/system
+	for u in tokenq.service tokenq-backup.service tokenq-backup.timer; do \
+		sed 's|/usr/local/|$(PREFIX)/|g' packaging/$$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u; \
+	done
 
 clean:
 	rm -rf build

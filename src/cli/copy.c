@@ -290,6 +290,9 @@ static int run_copy(struct side *src, struct side *dst, bool fresh)
 	struct progress pg = {isatty(STDERR_FILENO) == 1, 0, 0, 0};
 	struct tq_error err;
 	int64_t started = mono_ms();
+	const char *stage = "reading the source";
+	char what[64];
+	bool bar_open = false;
 	int i, applied, rc;
 
 	if (fresh && migrate_apply(dst->c, &applied, &err) != 0)
@@ -304,6 +307,7 @@ static int run_copy(struct side *src, struct side *dst, bool fresh)
 		if (same_kind || !reports_tables[i].same_kind_only)
 			pg.total += counts[i];
 	}
+	stage = "writing to the target";
 	if (db->begin(store_conn_db(dst->c), true, &err) != 0)
 		goto db_fail;
 	dst->in_txn = true;
@@ -316,15 +320,21 @@ static int run_copy(struct side *src, struct side *dst, bool fresh)
 		const struct reports_table *t = &reports_tables[i];
 		if (t->same_kind_only && !same_kind)
 			continue;
+		snprintf(what, sizeof(what), "copying %s", t->label);
+		stage = what;
+		bar_open = pg.tty;
 		if (copy_table(src, dst, t, counts[i], &pg, &copied, &err) != 0)
 			goto db_fail;
 		rows += copied;
 	}
-	if (pg.tty)
+	if (bar_open)
 		fputc('\n', stderr);
+	bar_open = false;
+	stage = "checking the copy";
 	if (reports_fix_sequences(dst->c, &err) != 0 ||
 	    verify(src, dst, counts, same_kind, &err) != 0)
 		goto db_fail;
+	stage = "committing the copy";
 	dst->in_txn = false;
 	if (db->commit(store_conn_db(dst->c), &err) != 0)
 		goto db_fail;
@@ -337,9 +347,9 @@ static int run_copy(struct side *src, struct side *dst, bool fresh)
 	    count_of(counts, "idempotency_keys"), count_of(counts, "counters"));
 	return EXIT_OK;
 db_fail:
-	if (pg.tty)
+	if (bar_open)
 		fputc('\n', stderr);
-	return cli_fail(EXIT_RUNTIME, "the copy failed and the target was left without it: %s.",
+	return cli_fail(EXIT_RUNTIME, "the copy failed while %s, so nothing was copied: %s.", stage,
 	                err.detail);
 }
 

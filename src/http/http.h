@@ -158,6 +158,9 @@ enum handled h_orders_csv(struct req *r, struct store_conn *c);
 enum handled h_stats(struct req *r, struct store_conn *c);
 enum handled h_metrics(struct req *r, struct store_conn *c);
 
+/* The Content-Security-Policy of every page (pages.c): same origin only. */
+extern const char page_csp[];
+
 /* ---- server life (server.c) ---- */
 int server_start(struct server *srv, struct tq_error *err);
 /* Stops accepting, finishes in-flight requests (bounded), ends streams. */

@@ -11,9 +11,9 @@
 #include "http/http.h"
 #include "util/embed.h"
 
-static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                          "script-src 'self'; connect-src 'self'; media-src 'self' data:; "
-                          "frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+const char page_csp[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                        "script-src 'self'; connect-src 'self'; media-src 'self' data:; "
+                        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 static const struct {
 	const char *ext;
@@ -60,7 +60,7 @@ static enum handled serve_file(struct req *r, const char *name)
 		return HANDLED;
 	memcpy(body, f->data, (size_t)f->size);
 	reply(r, 200, type_of(name), body, (size_t)f->size);
-	reply_header(r, "Content-Security-Policy", csp);
+	reply_header(r, "Content-Security-Policy", page_csp);
 	reply_header(r, "Referrer-Policy", "no-referrer");
 	reply_header(r, "X-Frame-Options", "DENY");
 	return HANDLED;

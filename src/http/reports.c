@@ -32,9 +32,6 @@
 #define QR_QUIET_ZONE 4
 
 /* The pages' policy (pages.c): the ticket is a page too. */
-static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                          "script-src 'self'; connect-src 'self'; media-src 'self' data:; "
-                          "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 static enum handled internal(struct req *r, const char *what)
 {
@@ -400,7 +397,7 @@ enum handled h_ticket(struct req *r, struct store_conn *c)
 	order_release(&o);
 	len = b.len;
 	reply(r, 200, "text/html; charset=utf-8", buf_detach(&b, NULL), len);
-	reply_header(r, "Content-Security-Policy", csp);
+	reply_header(r, "Content-Security-Policy", page_csp);
 	reply_header(r, "Referrer-Policy", "no-referrer");
 	reply_header(r, "X-Frame-Options", "DENY");
 	return HANDLED;

@@ -327,7 +327,13 @@ static struct req *req_new(struct server *srv, struct MHD_Connection *conn, cons
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->path = strdup(url);
 	buf_init(&r->body, BODY_MAX);
-	r->loopback = is_loopback(conn);
+	/* A request that came through a proxy is not from a client on this
+	 * machine, whatever the socket says (protected mode serves loopback only). */
+	r->loopback =
+	    is_loopback(conn) &&
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Forwarded") == NULL &&
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For") == NULL &&
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Real-IP") == NULL;
 	r->authorization =
 	    xstrdup(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
 	r->content_type =

@@ -199,3 +199,16 @@ def test_protected_mode_refuses_other_addresses(factory):
     r = remote.post("/api/orders", order_body("A"), key=secret)
     assert r.status == 201, r
     assert r.body["sequence"] == 2
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+def test_protected_mode_refuses_requests_through_a_proxy(factory, header):
+    # Behind a reverse proxy on the same machine every request arrives from
+    # loopback; a request that says it was forwarded is not a local client.
+    api = factory.api(roles=())
+    value = "for=203.0.113.7" if header == "Forwarded" else "203.0.113.7"
+    b = assert_problem(api.post("/api/orders", order_body("A"), headers={header: value}),
+                       401, "unauthorized")
+    assert "keys create" in b["detail"]
+    assert api.get("/api/board", headers={header: value}).status == 200
+    assert api.create("A")["sequence"] == 1
