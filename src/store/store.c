@@ -5,12 +5,12 @@
  * SQLite and PostgreSQL cannot drift apart.
  *
  * Why event ids follow commit order: every transaction that records events
- * takes its ids from the single event_counter row as its last write before
- * commit. On PostgreSQL the row lock it takes is held until the transaction
- * has committed and become visible, so a later writer cannot take a larger
- * id until the earlier one is visible; on SQLite one writer at a time holds
- * the database lock. So ids are gapless, and a reader that has seen id N
- * has already been able to see every id below N.
+ * takes its ids from the single event_counter row (UPDATE ... RETURNING),
+ * and holds that row's lock until it commits. On PostgreSQL the lock is
+ * released only once the transaction is committed and visible, so a later
+ * writer cannot take a larger id until the earlier one is visible; on
+ * SQLite one writer at a time holds the database. So ids are gapless, and a
+ * reader that has seen id N has already been able to see every id below N.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -44,6 +44,9 @@ static int fail_res(struct pg_db *d, PGresult *res, struct tq_error *err)
 		buf[strcspn(buf, "\n")] = '\0';
 		msg = buf;
 	}
+	if (state != NULL && strcmp(state, "08P01") == 0) /* a protocol violation is our bug */
+		return tq_fail(err, TQ_INTERNAL, "database_error", "", "%s (SQLSTATE %s)", msg,
+		               state);
 	if (PQstatus(d->conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
 	    strncmp(state, "57P", 3) == 0 || strncmp(state, "53", 2) == 0 ||
 	    strcmp(state, "55P03") == 0 || strcmp(state, "40001") == 0 ||
@@ -129,17 +132,6 @@ static int pg_connect(const char *url, void **out, struct tq_error *err)
 	return 0;
 }
 
-/* The cached name of sql, or NULL when it is not cached. */
-static const char *prepare_cached(struct pg_db *d, const char *sql)
-{
-	int i;
-
-	for (i = 0; i < d->ncache; i++)
-		if (d->cache[i].sql == sql)
-			return d->cache[i].name;
-	return NULL;
-}
-
 /* The name of sql prepared on this connection; "" (unnamed) once the cache is full. */
 static const char *prepare(struct pg_db *d, const char *sql, int nparams, struct tq_error *err)
 {
@@ -206,7 +198,7 @@ static bool retry_after_loss(struct pg_db *d, bool idle_before)
 }
 
 static int exec_once(struct pg_db *d, const char *sql, int nparams, const char *const *params,
-                     sql_row_fn row, void *ctx, struct tq_error *err)
+                     int query, sql_row_fn row, void *ctx, struct tq_error *err)
 {
 	const char *name;
 	PGresult *res;
@@ -218,7 +210,7 @@ static int exec_once(struct pg_db *d, const char *sql, int nparams, const char *
 	if (!ok_status(res))
 		rc = fail_res(d, res, err);
 	else
-		rows(res, 0, row, ctx);
+		rows(res, query, row, ctx);
 	PQclear(res);
 	return rc;
 }
@@ -226,7 +218,7 @@ static int exec_once(struct pg_db *d, const char *sql, int nparams, const char *
 static int pg_exec(void *h, const char *sql, int nparams, const char *const *params, sql_row_fn row,
                    void *ctx, struct tq_error *err)
 {
-	return exec_once(h, sql, nparams, params, row, ctx, err);
+	return exec_once(h, sql, nparams, params, 0, row, ctx, err);
 }
 
 /*
@@ -249,19 +241,26 @@ static int pg_exec_batch(void *h, const struct sql_stmt *stmts, int n, sql_row_f
 	if (ensure(d, err) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		/* Prepared before the pipeline; only the first 64 distinct texts are looked up. */
+		/* Prepared before the pipeline. A statement the cache has no room
+		 * for is prepared unnamed, and the next one would replace it: then
+		 * the batch goes one statement at a time. */
 		const char *name = prepare(d, stmts[i].sql, stmts[i].nparams, err);
 		if (name == NULL)
 			return -1;
-		if (i < 64)
-			names[i] = name;
+		if (*name == '\0' || i >= 64) {
+			for (i = 0; i < n; i++)
+				if (exec_once(d, stmts[i].sql, stmts[i].nparams, stmts[i].params, i,
+				              row, ctx, err) != 0)
+					return -1;
+			return 0;
+		}
+		names[i] = name;
 	}
 	if (!PQenterPipelineMode(d->conn))
 		return fail_res(d, NULL, err);
 	for (i = 0; i < n && rc == 0; i++) {
-		const char *name = i < 64 ? names[i] : prepare_cached(d, stmts[i].sql);
-		if (name == NULL || !PQsendQueryPrepared(d->conn, name, stmts[i].nparams,
-		                                         stmts[i].params, NULL, NULL, 0))
+		if (!PQsendQueryPrepared(d->conn, names[i], stmts[i].nparams, stmts[i].params, NULL,
+		                         NULL, 0))
 			rc = fail_res(d, NULL, err);
 	}
 	if (!PQpipelineSync(d->conn) && rc == 0)

@@ -5,6 +5,7 @@
  * that a transaction never fails half-way with SQLITE_BUSY on its first
  * write. Prepared statements are cached by the address of their SQL text.
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +14,93 @@
 
 #define STMT_CACHE 48
 
+/*
+ * Writers of one database file in this process queue on a mutex, held from
+ * BEGIN IMMEDIATE until the transaction ends, instead of polling SQLite's
+ * busy handler, which is not fair between waiters (one writer could starve
+ * past the busy timeout). Writers in other processes still meet the busy
+ * timeout.
+ */
+struct file_lock {
+	char *path;
+	pthread_mutex_t mutex;
+	int refs;
+	struct file_lock *next;
+};
+
+static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
+static struct file_lock *file_locks;
+
+static struct file_lock *file_lock_get(const char *path)
+{
+	struct file_lock *l;
+
+	pthread_mutex_lock(&registry);
+	for (l = file_locks; l != NULL; l = l->next)
+		if (strcmp(l->path, path) == 0)
+			break;
+	if (l == NULL && (l = calloc(1, sizeof(*l))) != NULL) {
+		if ((l->path = strdup(path)) == NULL) {
+			free(l);
+			l = NULL;
+		} else {
+			pthread_mutex_init(&l->mutex, NULL);
+			l->next = file_locks;
+			file_locks = l;
+		}
+	}
+	if (l != NULL)
+		l->refs++;
+	pthread_mutex_unlock(&registry);
+	return l;
+}
+
+static void file_lock_put(struct file_lock *l)
+{
+	struct file_lock **pp;
+
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&registry);
+	if (--l->refs == 0) {
+		for (pp = &file_locks; *pp != l; pp = &(*pp)->next)
+			;
+		*pp = l->next;
+		pthread_mutex_destroy(&l->mutex);
+		free(l->path);
+		free(l);
+	}
+	pthread_mutex_unlock(&registry);
+}
+
 struct sqlite_db {
 	sqlite3 *db;
+	struct file_lock *writers;
+	bool writing;
 	struct {
 		const char *sql;
 		sqlite3_stmt *stmt;
 	} cache[STMT_CACHE];
 	int ncache;
 };
+
+/* Before a statement: a write transaction first waits for this process's other writers. */
+static void writer_enter(struct sqlite_db *d, const char *sql)
+{
+	if (d->writers != NULL && !d->writing && strncmp(sql, "BEGIN IMMEDIATE", 15) == 0) {
+		pthread_mutex_lock(&d->writers->mutex);
+		d->writing = true;
+	}
+}
+
+/* After a statement: once no transaction is open, let the next writer in. */
+static void writer_leave(struct sqlite_db *d)
+{
+	if (d->writing && sqlite3_get_autocommit(d->db)) {
+		d->writing = false;
+		pthread_mutex_unlock(&d->writers->mutex);
+	}
+}
 
 static int fail_from(struct sqlite_db *d, int rc, struct tq_error *err)
 {
@@ -51,7 +131,11 @@ static int fail_from(struct sqlite_db *d, int rc, struct tq_error *err)
 static int run(struct sqlite_db *d, const char *sql, struct tq_error *err)
 {
 	char *msg = NULL;
-	int rc = sqlite3_exec(d->db, sql, NULL, NULL, &msg);
+	int rc;
+
+	writer_enter(d, sql);
+	rc = sqlite3_exec(d->db, sql, NULL, NULL, &msg);
+	writer_leave(d);
 
 	if (rc != SQLITE_OK) {
 		tq_fail(err, TQ_INTERNAL, "database_error", "", "%s",
@@ -73,7 +157,10 @@ static void sq_disconnect(void *h)
 		return;
 	for (i = 0; i < d->ncache; i++)
 		sqlite3_finalize(d->cache[i].stmt);
+	if (d->writing)
+		pthread_mutex_unlock(&d->writers->mutex);
 	sqlite3_close(d->db);
+	file_lock_put(d->writers);
 	free(d);
 }
 
@@ -92,6 +179,7 @@ static int sq_connect(const char *url, void **out, struct tq_error *err)
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	d->writers = file_lock_get(path);
 	rc = sqlite3_open_v2(
 	    path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -171,8 +259,8 @@ static int bind(sqlite3_stmt *stmt, int nparams, const char *const *params)
 	return SQLITE_OK;
 }
 
-static int step_all(struct sqlite_db *d, sqlite3_stmt *stmt, int query, sql_row_fn row, void *ctx,
-                    struct tq_error *err)
+static int step_rows(struct sqlite_db *d, sqlite3_stmt *stmt, int query, sql_row_fn row, void *ctx,
+                     struct tq_error *err)
 {
 	const char *vals[32];
 	int rc, i, n;
@@ -191,6 +279,17 @@ static int step_all(struct sqlite_db *d, sqlite3_stmt *stmt, int query, sql_row_
 	if (rc != SQLITE_DONE)
 		return fail_from(d, rc, err);
 	return 0;
+}
+
+static int step_all(struct sqlite_db *d, sqlite3_stmt *stmt, int query, sql_row_fn row, void *ctx,
+                    struct tq_error *err)
+{
+	int result;
+
+	writer_enter(d, sqlite3_sql(stmt));
+	result = step_rows(d, stmt, query, row, ctx, err);
+	writer_leave(d);
+	return result;
 }
 
 static int sq_exec_many(void *h, const char *sql, int nparams, int nrows, const char *const *params,
