@@ -130,8 +130,6 @@ enum handled h_orders_create(struct req *r, struct store_conn *c)
 {
 	struct tq_error err;
 	json_t *body;
-	int found;
-	char hash[65];
 
 	if (authorize(r, c) != 0 || req_json_body(r, &body) != 0)
 		return HANDLED;
@@ -150,19 +148,11 @@ enum handled h_orders_create(struct req *r, struct store_conn *c)
 	r->issue.in = &r->order;
 	r->issue.now = now_ms();
 	bizdate_of(r->issue.now, r->issue.business_date);
+	/* A key already used is answered by the issuer's batch, which claims keys
+	 * in its transaction: a replay, or idempotency_key_reused. */
 	if (r->has_idempotency_key) {
 		r->issue.idem_key = r->idempotency_key;
 		sha256_hex(r->body.data ? r->body.data : "", r->body.len, r->issue.idem_hash);
-		found = store_idem_find(c, r->idempotency_key, hash, &r->issue.order_id, &err);
-		if (found < 0) {
-			reply_problem(r, &err);
-			return HANDLED;
-		}
-		if (found && strcmp(hash, r->issue.idem_hash) != 0)
-			return problem(r, TQ_INVALID, "idempotency_key_reused", "Idempotency-Key",
-			               "this Idempotency-Key was used with another request body");
-		if (found && r->issue.order_id > 0)
-			return replay(r, c);
 	}
 	issuer_submit(r->srv->issuer, &r->issue, issued, r);
 	return DEFERRED;

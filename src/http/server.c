@@ -43,7 +43,7 @@ static struct workers workers;
 static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t inflight_cond = PTHREAD_COND_INITIALIZER;
 static int inflight;
-static volatile int stopping; /* set once SIGTERM drains the server */
+static int stopping; /* set once SIGTERM drains the server; atomic access */
 
 /* ---- workers ---- */
 
@@ -561,7 +561,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (r == NULL) {
 		/* Draining: a new request on a kept-alive connection is not taken;
 		 * closing the connection tells the client it was not processed. */
-		if (stopping)
+		if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
 			return MHD_NO;
 		r = req_new(srv, conn, url, method);
 		*con_cls = r;
@@ -693,7 +693,7 @@ void server_stop(struct server *srv)
 {
 	int64_t deadline = mono_ms() + 8000;
 
-	stopping = 1;
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
 	MHD_quiesce_daemon(srv->daemon);
 	events_shutdown(srv);
 	pthread_mutex_lock(&inflight_lock);

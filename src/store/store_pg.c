@@ -232,7 +232,7 @@ static int pg_exec_batch(void *h, const struct sql_stmt *stmts, int n, sql_row_f
 	struct pg_db *d = h;
 	const char *names[64];
 	PGresult *res;
-	int i, rc = 0;
+	int i, rc = 0, nok = 0;
 
 	if (n == 1)
 		return pg_exec(h, stmts[0].sql, stmts[0].nparams, stmts[0].params, row, ctx, err);
@@ -278,14 +278,16 @@ static int pg_exec_batch(void *h, const struct sql_stmt *stmts, int n, sql_row_f
 			break;
 		}
 		if (ok_status(res)) {
+			nok++;
 			if (rc == 0)
 				rows(res, i, row, ctx);
-		} else if (rc == 0) {
+		} else if (rc == 0 && nok < n) {
 			rc = fail_res(d, res, err);
 		}
 		PQclear(res);
 	}
-	if (PQstatus(d->conn) != CONNECTION_OK && rc == 0)
+	/* Lost after every statement answered (a COMMIT among them): it all happened. */
+	if (PQstatus(d->conn) != CONNECTION_OK && rc == 0 && nok < n)
 		rc = fail_res(d, NULL, err);
 	PQexitPipelineMode(d->conn);
 	return rc;
@@ -385,7 +387,8 @@ static int count_row(void *ctx, int query, int ncols, const char *const *vals)
 static int pg_count_tables(void *h, int *n, struct tq_error *err)
 {
 	static const char sql[] = "SELECT count(*) FROM information_schema.tables "
-	                          "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')";
+	                          "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+	                          "AND table_type = 'BASE TABLE'";
 	*n = 0;
 	return pg_exec(h, sql, 0, NULL, count_row, n, err);
 }

@@ -304,7 +304,8 @@ static int sq_exec_many(void *h, const char *sql, int nparams, int nrows, const 
 	for (r = 0; r < nrows && rc == 0; r++) {
 		sqlite3_reset(stmt);
 		sqlite3_clear_bindings(stmt);
-		if (bind(stmt, nparams, params + (size_t)r * (size_t)nparams) != SQLITE_OK)
+		if (bind(stmt, nparams, params ? params + (size_t)r * (size_t)nparams : NULL) !=
+		    SQLITE_OK)
 			rc = tq_fail(err, TQ_INTERNAL, "database_error", "",
 			             "parameters do not match the statement");
 		else

@@ -54,15 +54,21 @@ const char *log_quote(const char *s, char *out, size_t n)
 
 void log_line(const char *level, const char *fmt, ...)
 {
-	char ts[32];
+	char line[2048], ts[32];
 	va_list ap;
+	int n, m;
 
 	format_rfc3339(now_ms(), ts);
-	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "ts=%s level=%s ", ts, level);
+	n = snprintf(line, sizeof(line), "ts=%s level=%s ", ts, level);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	n = m < 0 ? n : n + m;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line, so that lines from several threads never interleave. */
+	pthread_mutex_lock(&log_lock);
+	fwrite(line, 1, (size_t)n, stderr);
 	pthread_mutex_unlock(&log_lock);
 }

@@ -2,7 +2,7 @@
 /*
  * mock-server.mjs: a throwaway, in-memory stand-in for the tokenq server, so
  * the web pages and tests/e2e/pages.test.mjs can be developed and checked
- * before (and independently of) the C server.  It follows /work/shared/API.md
+ * before (and independently of) the C server.  It follows the API contract
  * closely enough to exercise the pages; it is not a reference implementation.
  *
  *   node mock-server.mjs [--port 8099] [--seed] [--pidfile PATH]

@@ -1,6 +1,6 @@
 """HTTP acceptance tests for tokenq: fixtures shared by every test file.
 
-The suite checks the server against /work/shared/API.md (the contract) from
+The suite checks the server against API.md, the contract, from
 the outside: it starts real `tokenq serve` processes on SQLite and on
 PostgreSQL, creates keys with the `tokenq keys` command, and talks HTTP.
 

@@ -616,7 +616,7 @@ static void test_load_issuer(void **state)
  * One order per transaction from 32 connections. Every such transaction waits for the
  * previous commit (the day counter and the event counter are held to commit), so this
  * runs at one commit at a time: TOKENQ_TEST_DIRECT_EACH orders per thread (default 25,
- * the brief's full run is 250) keep the suite short.
+ * the full run is 250) keep the suite short.
  */
 static void test_load_direct(void **state)
 {
