@@ -1,0 +1,103 @@
+/*
+ * Fuzz target: the router of src/http/server.c (match() and route() are
+ * static, so this file includes server.c, as h2o's fuzzers do; the build
+ * links the rest of the program from an archive, so server.o is not pulled
+ * in twice).
+ *
+ * The input is "METHOD SP PATH" (or just a path, taken as GET). Properties:
+ * route() either picks a route whose method is the request's (HEAD as GET)
+ * and whose pattern matches, with each {id} capture 1..18 digits and every
+ * capture a non-empty segment without '/'; or answers 404 or 405, and a 405
+ * carries an Allow header listing only methods of routes that match the
+ * path. Then the request is freed the way the server frees it.
+ */
+#include "../../src/http/server.c"
+
+#include "fuzz_common.h"
+
+static struct server fake_srv;
+
+static void check_route(struct req *r, const char *path)
+{
+	int i;
+
+	if (r->route != NULL) {
+		const char *m = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+		int braces = 0;
+		const char *p;
+		FUZZ_CHECK(r->status == 0, "routed and answered %d", r->status);
+		FUZZ_CHECK(strcmp(r->route->method, m) == 0, "%s routed to a %s route", r->method,
+		           r->route->method);
+		FUZZ_CHECK(match(r->route->pattern, path, NULL), "route does not match");
+		for (p = r->route->pattern; *p; p++)
+			braces += *p == '{';
+		FUZZ_CHECK(r->nparams == braces, "%d captures for %d segments", r->nparams, braces);
+		for (i = 0; i < r->nparams; i++) {
+			size_t n = strlen(r->params[i]);
+			FUZZ_CHECK(n >= 1 && n <= 200 && strchr(r->params[i], '/') == NULL,
+			           "capture '%s'", r->params[i]);
+		}
+		if (strstr(r->route->pattern, "{id}") != NULL) {
+			size_t n = strlen(r->params[0]);
+			FUZZ_CHECK(n <= 18 && strspn(r->params[0], "0123456789") == n, "id '%s'",
+			           r->params[0]);
+		}
+		return;
+	}
+	FUZZ_CHECK(r->status == 404 || r->status == 405, "unrouted with status %d", r->status);
+	FUZZ_CHECK(r->out != NULL && r->content_type_out != NULL &&
+	               strcmp(r->content_type_out, "application/problem+json") == 0,
+	           "a refusal that is not a problem document");
+	if (r->status == 405) {
+		const char *allow = NULL, *a;
+		const struct route *rt;
+		for (i = 0; i < r->nheaders; i++)
+			if (strcmp(r->headers[i].name, "Allow") == 0)
+				allow = r->headers[i].value;
+		FUZZ_CHECK(allow != NULL && allow[0] != '\0', "405 without Allow");
+		for (a = allow; *a;) {
+			char m[16];
+			size_t n = strcspn(a, ", ");
+			bool found = false;
+			FUZZ_CHECK(n > 0 && n < sizeof(m), "Allow '%s'", allow);
+			memcpy(m, a, n);
+			m[n] = '\0';
+			if (strcmp(m, "HEAD") == 0)
+				snprintf(m, sizeof(m), "GET");
+			for (rt = routes; rt->method != NULL; rt++)
+				found |= strcmp(rt->method, m) == 0 && match(rt->pattern, path, NULL);
+			FUZZ_CHECK(found, "Allow lists %s, which no matching route has", m);
+			a += n;
+			a += strspn(a, ", ");
+		}
+	} else {
+		const struct route *rt;
+		for (rt = routes; rt->method != NULL; rt++)
+			FUZZ_CHECK(!match(rt->pattern, path, NULL), "404 but %s matches",
+			           rt->pattern);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = fuzz_cstr(data, size);
+	const char *path = s, *sp = memchr(s, ' ', size);
+	struct req *r = calloc(1, sizeof(*r));
+
+	FUZZ_CHECK(r != NULL, "out of memory");
+	fake_srv.metrics = NULL;
+	r->srv = &fake_srv;
+	if (sp != NULL && (size_t)(sp - s) < sizeof(r->method)) {
+		memcpy(r->method, s, (size_t)(sp - s));
+		path = sp + 1;
+	} else {
+		snprintf(r->method, sizeof(r->method), "GET");
+	}
+	r->path = strdup(path);
+	buf_init(&r->body, BODY_MAX);
+	route(r, path);
+	check_route(r, path);
+	req_free(r);
+	free(s);
+	return 0;
+}
