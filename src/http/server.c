@@ -549,6 +549,21 @@ static enum MHD_Result queue_response(struct req *r)
 	return ret;
 }
 
+/* Whether a Content-Length value (digits, maybe with leading zeros) is over max. */
+static bool declared_over(const char *length, unsigned long long max)
+{
+	unsigned long long v = 0;
+
+	while (*length == '0')
+		length++;
+	for (; *length >= '0' && *length <= '9'; length++) {
+		v = v * 10 + (unsigned long long)(*length - '0');
+		if (v > max)
+			return true;
+	}
+	return false;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **con_cls)
@@ -570,8 +585,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		/* A body declared over the limit is never read: the request goes on
 		 * at once (401/403 still come first) and ends in 413. */
 		length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (length != NULL && r->status == 0 &&
-		    (strlen(length) > 9 || strtol(length, NULL, 10) > BODY_MAX)) {
+		if (length != NULL && r->status == 0 && declared_over(length, BODY_MAX)) {
 			r->too_large = true;
 			goto dispatch;
 		}

@@ -5,10 +5,12 @@
  * that a transaction never fails half-way with SQLITE_BUSY on its first
  * write. Prepared statements are cached by the address of their SQL text.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store.h"
 
@@ -180,6 +182,12 @@ static int sq_connect(const char *url, void **out, struct tq_error *err)
 	if (d == NULL)
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
 	d->writers = file_lock_get(path);
+	/* A new database file is the owner's alone: it holds orders and key hashes. */
+	{
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
 	rc = sqlite3_open_v2(
 	    path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
