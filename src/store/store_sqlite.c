@@ -5,12 +5,11 @@
  * that a transaction never fails half-way with SQLITE_BUSY on its first
  * write. Prepared statements are cached by the address of their SQL text.
  */
-#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "store/store.h"
 
@@ -170,6 +169,8 @@ static int sq_connect(const char *url, void **out, struct tq_error *err)
 {
 	struct sqlite_db *d;
 	const char *path = url + strlen("sqlite:");
+	struct stat st;
+	bool created;
 	int rc;
 
 	*out = NULL;
@@ -182,14 +183,15 @@ static int sq_connect(const char *url, void **out, struct tq_error *err)
 	if (d == NULL)
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
 	d->writers = file_lock_get(path);
-	/* A new database file is the owner's alone: it holds orders and key hashes. */
-	{
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			close(fd);
-	}
+	/* Whether the file is new: never open() it here, since closing any
+	 * descriptor of a file drops this process's SQLite locks on it. */
+	created = stat(path, &st) != 0;
 	rc = sqlite3_open_v2(
 	    path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	/* A new database file is the owner's alone (it holds orders and key
+	 * hashes); SQLite gives its -wal and -shm files the same mode. */
+	if (rc == SQLITE_OK && created)
+		chmod(path, 0600);
 	if (rc != SQLITE_OK) {
 		tq_fail(err, TQ_UNAVAILABLE, "database_unavailable", "",
 		        "cannot open the SQLite database %s: %s", path,

@@ -14,7 +14,7 @@
 # (tests/pg.sh). Reports are kept in $B/memcheck/ (valgrind) or
 # $B/tsan-reports/ (tsan); a summary of each is printed.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 mode=${1:?usage: tests/fault/memcheck.sh valgrind|tsan}
 B=${B:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -72,6 +72,7 @@ serve_session() { # name database-url session-args...
 	name=$1 url=$2
 	shift 2
 	port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	# shellcheck disable=SC2046
 	env TOKENQ_TIMEZONE=UTC TOKENQ_QUEUES="A=Dine-in,B=Takeaway" TOKENQ_STREAM_STALL_MS=3000 \
 		sh -c 'exec "$@"' run $( [ "$mode" = valgrind ] && echo "$VALGRIND --log-file=$out/$name.%p.log" ) \
 		"$B/tokenq" serve --listen "127.0.0.1:$port" --database "$url" >"$out/$name.server.log" 2>&1 &

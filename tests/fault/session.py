@@ -12,7 +12,6 @@ Exits 0 when every answer was the expected one.
 """
 
 import argparse
-import json
 import socket
 import sys
 import threading

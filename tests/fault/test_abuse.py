@@ -252,3 +252,36 @@ def test_abusive_clients_past_timeout(tmp_path, servers):
     assert res["idle_closed"] >= 4900, f"idle connections not closed by the 30 s timeout: {res}"
     assert res["after_fds"] <= res["base_fds"] + 30, res
     assert srv.stop() == 0
+
+
+def test_sigterm_with_abusive_clients(tmp_path, servers):
+    """API.md §4: SIGTERM ends open streams and the process exits 0 within
+    10 s -- also with event-stream clients that never read (their pending
+    bytes can never be sent), slowloris connections and orders in flight."""
+    db = Db("sqlite", tmp_path)
+    srv = servers(db).start()
+    port = srv.port
+    streams = open_many(port, 200, rcvbuf=4096)
+    for s in streams:
+        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 0\r\n\r\n")
+    slow = Slowloris(port, 100)
+    slow.start()
+    load = faultlib.Load(port, threads=16, keyed=0.5).start()
+    time.sleep(3)
+    t = time.monotonic()
+    rc = srv.stop(timeout=15)
+    took = time.monotonic() - t
+    load.stop()
+    slow.close()
+    for s in streams:
+        s.close()
+    print(f"\nSIGTERM under abuse: exit {rc} after {took:.1f} s; {len(load.acked)} orders acknowledged")
+    assert rc == 0, f"exit status {rc} after SIGTERM"
+    assert took < 10, f"the server took {took:.1f} s to stop"
+    assert not load.bad, load.bad[:5]
+    faultlib.check_sequences(db)
+    assert len(load.acked) > 0
+    # Every acknowledged order survived the drain.
+    srv2 = servers(db).start()
+    faultlib.check_acked(srv2.port, load.acked)
+    assert srv2.stop() == 0

@@ -17,7 +17,7 @@
 # Prints one line per target with its executions, and exits 1 when any
 # target crashed, leaked, hit undefined behaviour or timed out.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 mode=${1:-short}
 case $mode in
 short) secs=${FUZZ_SHORT_SECONDS:-18} ;;
@@ -72,6 +72,7 @@ for t in $targets; do
 	replay=""
 	[ -d "tests/fuzz/regressions/$t" ] && replay=$(find "tests/fuzz/regressions/$t" -type f ! -name '*.md' | sort)
 	[ "$secs" -eq 0 ] && replay="$replay $(find "tests/fuzz/corpus/$t" -type f | sort)"
+	# shellcheck disable=SC2086
 	nrep=$(printf '%s\n' $replay | grep -c . || true)
 	# shellcheck disable=SC2086
 	if [ "$nrep" -gt 0 ] && ! "$bin" $opts -artifact_prefix="$crashes/" $replay >"$log" 2>&1; then
@@ -106,6 +107,7 @@ for t in $targets; do
 		printf '%-8s %10s %8s %8s  %s\n' "$t" "$execs" "${rate:--}" "$corpus" "CRASH (exit $rc)"
 		grep -E "ERROR|runtime error|fuzz check|SUMMARY|Test unit written|artifact" "$log" | tail -15
 		echo "  full log: $log"
+		# shellcheck disable=SC2012
 		echo "  reproduce: $bin $opts $(ls -t "$crashes"/* 2>/dev/null | head -1)"
 		echo "  once fixed, copy the input into tests/fuzz/regressions/$t/"
 		failed="$failed $t"
