@@ -179,13 +179,14 @@ static int pump(int ep, struct client *cl, int n, int want, double deadline)
 				if (end == NULL)
 					continue;
 				c->headers_done = 1;
-				c->status = atoi(c->head + 9);
+				c->status = (int)strtol(c->head + 9, NULL, 10);
 				/* what followed the headers in this read */
 				{
 					size_t hl = (size_t)(end + 4 - c->head);
 					size_t prev = c->headlen - take;
 					if (hl > prev && hl - prev < (size_t)r) {
-						int k = count_data(c, buf + (hl - prev), (size_t)r - (hl - prev));
+						int k = count_data(c, buf + (hl - prev),
+						                   (size_t)r - (hl - prev));
 						if (k) {
 							c->events += k;
 							c->arrived = t;
@@ -219,9 +220,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: fanout_client PORT SERVER_PID NCLIENTS ORDER_ID...\n");
 		return 2;
 	}
-	port = atoi(argv[1]);
-	pid = atoi(argv[2]);
-	n = atoi(argv[3]);
+	port = (int)strtol(argv[1], NULL, 10);
+	pid = (int)strtol(argv[2], NULL, 10);
+	n = (int)strtol(argv[3], NULL, 10);
 	nchanges = argc - 4;
 	cl = calloc((size_t)n, sizeof(*cl));
 	last = calloc((size_t)nchanges, sizeof(*last));
@@ -283,7 +284,8 @@ int main(int argc, char **argv)
 		if (r > 0) {
 			resp[r] = 0;
 			if (strncmp(resp, "HTTP/1.1 200", 12) != 0)
-				fprintf(stderr, "fanout: PATCH %s answered: %.80s\n", argv[4 + k], resp);
+				fprintf(stderr, "fanout: PATCH %s answered: %.80s\n", argv[4 + k],
+				        resp);
 		}
 		fprintf(stderr, "fanout: change %d (order %s): %d/%d clients, last after %.1f ms\n",
 		        k + 1, argv[4 + k], have, n, last[k]);
@@ -291,13 +293,17 @@ int main(int argc, char **argv)
 	}
 	proc_status(pid, &rss2, &thr2);
 	{
-		double l50 = pct(last, (size_t)nchanges, 0.5), l99 = pct(last, (size_t)nchanges, 0.99);
+		double l50 = pct(last, (size_t)nchanges, 0.5),
+		       l99 = pct(last, (size_t)nchanges, 0.99);
 		double a50 = pct(all, nall, 0.5), a99 = pct(all, nall, 0.99);
-		printf("FANOUTJSON {\"clients\":%d,\"streams_ok\":%d,\"changes\":%d,\"last_p50_ms\":%.1f,"
-		       "\"last_p99_ms\":%.1f,\"all_p50_ms\":%.1f,\"all_p99_ms\":%.1f,\"missed\":%d,"
-		       "\"rss_idle_kb\":%ld,\"rss_kb\":%ld,\"rss_after_kb\":%ld,\"threads_idle\":%ld,"
-		       "\"threads\":%ld,\"threads_after\":%ld}\n",
-		       n, ok200, nchanges, l50, l99, a50, a99, missed, rss0, rss1, rss2, thr0, thr1, thr2);
+		printf(
+		    "FANOUTJSON "
+		    "{\"clients\":%d,\"streams_ok\":%d,\"changes\":%d,\"last_p50_ms\":%.1f,"
+		    "\"last_p99_ms\":%.1f,\"all_p50_ms\":%.1f,\"all_p99_ms\":%.1f,\"missed\":%d,"
+		    "\"rss_idle_kb\":%ld,\"rss_kb\":%ld,\"rss_after_kb\":%ld,\"threads_idle\":%ld,"
+		    "\"threads\":%ld,\"threads_after\":%ld}\n",
+		    n, ok200, nchanges, l50, l99, a50, a99, missed, rss0, rss1, rss2, thr0, thr1,
+		    thr2);
 	}
 	for (i = 0; i < n; i++)
 		close(cl[i].fd);

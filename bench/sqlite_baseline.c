@@ -9,7 +9,8 @@
  *   sqlite_baseline PATH THREADS SECONDS [DATE]
  * PATH must hold a migrated tokenq database (tokenq migrate --database
  * sqlite:PATH). Prints one line:
- *   SQLITEJSON {"threads":8,"orders":1234,"seconds":5.00,"ops":246.8,"busy_errors":0,"gapless":true}
+ *   SQLITEJSON
+ * {"threads":8,"orders":1234,"seconds":5.00,"ops":246.8,"busy_errors":0,"gapless":true}
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -74,19 +75,23 @@ static void *worker(void *arg)
 	unsigned seed = (unsigned)(size_t)arg * 2654435761u;
 	long n = 0;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK)
 		die_db(db, "open");
 	sqlite3_busy_timeout(db, 10000);
-	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-	                 NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(
+	        db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+	        NULL, NULL, NULL) != SQLITE_OK)
 		die_db(db, "pragma");
 	begin = prep(db, "BEGIN IMMEDIATE");
-	counter = prep(db, "INSERT INTO counters (queue, business_date, last) VALUES ('A', ?1, 1) "
-	                   "ON CONFLICT (queue, business_date) DO UPDATE SET last = counters.last + 1 "
-	                   "RETURNING last");
-	order = prep(db, "INSERT INTO orders (queue, business_date, sequence, status, items, total, "
-	                 "note, created_at, updated_at) VALUES ('A', ?1, ?2, 'PENDING', ?3, ?4, NULL, "
-	                 "?5, ?5) RETURNING id");
+	counter =
+	    prep(db, "INSERT INTO counters (queue, business_date, last) VALUES ('A', ?1, 1) "
+	             "ON CONFLICT (queue, business_date) DO UPDATE SET last = counters.last + 1 "
+	             "RETURNING last");
+	order =
+	    prep(db, "INSERT INTO orders (queue, business_date, sequence, status, items, total, "
+	             "note, created_at, updated_at) VALUES ('A', ?1, ?2, 'PENDING', ?3, ?4, NULL, "
+	             "?5, ?5) RETURNING id");
 	evid = prep(db, "UPDATE event_counter SET last = last + 1 WHERE one = 1 RETURNING last");
 	event = prep(db, "INSERT INTO events (id, order_id, kind, status, previous_status, at) "
 	                 "VALUES (?1, ?2, 'token', 'PENDING', NULL, ?3)");
@@ -149,10 +154,11 @@ static int gapless(void)
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		die_db(db, "open");
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT count(*) = count(DISTINCT sequence) AND count(*) = max(sequence) "
-	                       "AND min(sequence) = 1 FROM orders WHERE queue = 'A' AND business_date = ?1",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        db,
+	        "SELECT count(*) = count(DISTINCT sequence) AND count(*) = max(sequence) "
+	        "AND min(sequence) = 1 FROM orders WHERE queue = 'A' AND business_date = ?1",
+	        -1, &st, NULL) != SQLITE_OK)
 		die_db(db, "prepare check");
 	sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -173,8 +179,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	path = argv[1];
-	n = atoi(argv[2]);
-	secs = atoi(argv[3]);
+	n = (int)strtol(argv[2], NULL, 10);
+	secs = (int)strtol(argv[3], NULL, 10);
 	if (argc > 4)
 		date = argv[4];
 	if (n < 1 || n > 1024 || secs < 1) {

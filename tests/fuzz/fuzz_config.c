@@ -18,7 +18,8 @@
 static void check_err(int rc, const char *err, const char *what)
 {
 	if (rc != 0)
-		FUZZ_CHECK(err[0] != '\0' && strlen(err) < 512, "%s refused without a sentence", what);
+		FUZZ_CHECK(err[0] != '\0' && strlen(err) < 512, "%s refused without a sentence",
+		           what);
 	else
 		FUZZ_CHECK(rc == 0, "%s returned %d", what, rc);
 }

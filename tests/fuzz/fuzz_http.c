@@ -220,7 +220,8 @@ static size_t read_answer(int fd, char *head, size_t headlen, long long deadline
 
 static void check_healthy(void)
 {
-	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n";
+	static const char req[] =
+	    "GET /healthz HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n";
 	char head[64];
 	int attempt;
 

@@ -95,9 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t i;
 		for (i = 0; i < ncfg; i++) {
 			cfgs[i].token_digits = 3;
-			FUZZ_CHECK(config_parse_queues(queue_specs[i], &cfgs[i], msg, sizeof(msg)) ==
-			               0,
-			           "%s", msg);
+			FUZZ_CHECK(
+			    config_parse_queues(queue_specs[i], &cfgs[i], msg, sizeof(msg)) == 0,
+			    "%s", msg);
 		}
 		ready = 1;
 	}

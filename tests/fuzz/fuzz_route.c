@@ -65,7 +65,8 @@ static void check_route(struct req *r, const char *path)
 			if (strcmp(m, "HEAD") == 0)
 				snprintf(m, sizeof(m), "GET");
 			for (rt = routes; rt->method != NULL; rt++)
-				found |= strcmp(rt->method, m) == 0 && match(rt->pattern, path, NULL);
+				found |=
+				    strcmp(rt->method, m) == 0 && match(rt->pattern, path, NULL);
 			FUZZ_CHECK(found, "Allow lists %s, which no matching route has", m);
 			a += n;
 			a += strspn(a, ", ");

@@ -44,8 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (digits = 1; digits <= 9; digits++) {
 			token_format(tok, prefix, seq, digits);
 			FUZZ_CHECK(strlen(tok) < TOKEN_MAX, "token overflow");
-			FUZZ_CHECK(token_parse(tok, prefix2, &seq2) == 0, "'%s' does not parse back",
-			           tok);
+			FUZZ_CHECK(token_parse(tok, prefix2, &seq2) == 0,
+			           "'%s' does not parse back", tok);
 			FUZZ_CHECK(strcmp(prefix, prefix2) == 0 && seq == seq2,
 			           "'%s' parses back as %s-%" PRId64, tok, prefix2, seq2);
 		}
