@@ -4,8 +4,9 @@
 # the server restarted every SOAK_ROLL_MINUTES (default 10) with a new
 # TOKENQ_DAY_START so that business dates roll over (live, mid-segment, and
 # at each restart). RSS, open descriptors, connections and threads are
-# sampled every 10 s into a table (stdout and build/soak/soak.csv) and a
-# plot (build/soak/soak.png, with gnuplot), and the run ends with a verdict:
+# sampled every 10 s, the live heap once a minute (gdb; SOAK_HEAP=0 to skip),
+# into a table (stdout and build/soak/soak.csv) and a plot
+# (build/soak/soak.png, with gnuplot), and the run ends with a verdict:
 # flat or growing. See tests/soak/soak.py for the details and options.
 #
 #   SOAK_MINUTES=3 tests/soak/soak.sh                         a short check of the script
