@@ -113,6 +113,12 @@ const char *store_url(const struct store *s)
 
 int store_connect(struct store *s, struct store_conn **out, struct tq_error *err)
 {
+	return store_connect_as(s, NULL, out, err);
+}
+
+int store_connect_as(struct store *s, const char *purpose, struct store_conn **out,
+                     struct tq_error *err)
+{
 	struct store_conn *c = calloc(1, sizeof(*c));
 
 	*out = NULL;
@@ -120,7 +126,7 @@ int store_connect(struct store *s, struct store_conn **out, struct tq_error *err
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
 	c->s = s;
 	c->be = s->be;
-	if (c->be->connect(s->url, &c->db, err) != 0) {
+	if (c->be->connect(s->url, purpose, &c->db, err) != 0) {
 		free(c);
 		return -1;
 	}

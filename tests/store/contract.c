@@ -2183,19 +2183,51 @@ static void test_migrate_pending(void **state)
 	migrate_set_source(NULL);
 }
 
-/* A database that has tables but is not tokenq's is refused, not migrated over. */
+/*
+ * A database that holds another program's tables is not brand-new: serve
+ * refuses it until told to migrate, then tokenq's tables are made beside the
+ * others, which are left alone.
+ */
 static void test_migrate_foreign(void **state)
 {
 	struct db *d = *state;
 	struct tq_error err;
 
-	assert_int_equal(store_conn_backend(d->c)->script(
-	                     store_conn_db(d->c), "CREATE TABLE customers (id INTEGER);", &err),
-	                 0);
+	assert_int_equal(
+	    store_conn_backend(d->c)->script(
+	        store_conn_db(d->c),
+	        "CREATE TABLE customers (id INTEGER); INSERT INTO customers VALUES (7);", &err),
+	    0);
+	tq_error_clear(&err);
+	assert_int_equal(migrate_for_serve(d->c, false, &err), -1);
+	assert_string_equal(err.code, "migrations_pending");
+	if (strstr(err.detail, "0001_init") == NULL)
+		fail_msg("the refusal does not name the pending migration: %s", err.detail);
+	assert_int_equal(table_exists(d->c, "orders"), 0);
+	assert_int_equal(migrate_for_serve(d->c, true, &err), 0);
+	assert_int_equal(table_exists(d->c, "orders"), 1);
+	assert_int_equal(table_exists(d->c, "customers"), 1);
+	assert_int_equal(migrate_for_serve(d->c, false, &err), 0);
+}
+
+/* A table tokenq must create, already there and another program's: refused,
+ * naming it, and nothing of tokenq's is left behind. */
+static void test_migrate_name_taken(void **state)
+{
+	struct db *d = *state;
+	struct tq_error err;
+
+	assert_int_equal(
+	    store_conn_backend(d->c)->script(
+	        store_conn_db(d->c), "CREATE TABLE orders (ref TEXT, amount INTEGER);", &err),
+	    0);
 	tq_error_clear(&err);
 	assert_int_equal(migrate_for_serve(d->c, true, &err), -1);
-	assert_string_equal(err.code, "not_tokenq");
-	assert_int_equal(table_exists(d->c, "orders"), 0);
+	assert_string_equal(err.code, "name_taken");
+	if (strstr(err.detail, "table named orders") == NULL)
+		fail_msg("the refusal does not name the table: %s", err.detail);
+	assert_int_equal(table_exists(d->c, "counters"), 0);
+	assert_int_equal(table_exists(d->c, "schema_migrations"), 0);
 }
 
 /* ---- 8. API keys ---- */
@@ -2346,6 +2378,7 @@ int main(void)
 	    T(test_migrate_serve_new, setup_empty),
 	    T(test_migrate_pending, setup_empty),
 	    T(test_migrate_foreign, setup_empty),
+	    T(test_migrate_name_taken, setup_empty),
 	    T(test_keys, setup_migrated),
 #undef T
 	};
