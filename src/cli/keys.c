@@ -91,7 +91,7 @@ int cmd_keys(int argc, char **argv)
 	                               {"role", &role, NULL},
 	                               {"label", &label, NULL},
 	                               {NULL, NULL, NULL}};
-	const struct command *cmd = &commands[2];
+	const struct command *cmd = cli_command("keys");
 	struct config cfg;
 	struct store *s;
 	struct store_conn *c;

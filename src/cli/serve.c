@@ -40,7 +40,7 @@ int cmd_serve(int argc, char **argv)
 	sigset_t set;
 	int sig, rc, n;
 
-	n = cli_parse(&commands[0], argc, argv, opts, NULL, 0);
+	n = cli_parse(cli_command("serve"), argc, argv, opts, NULL, 0);
 	if (n < 0)
 		return n == -1 ? EXIT_OK : EXIT_USAGE;
 	if (cli_config(&cfg, database, listen) != 0)
@@ -69,7 +69,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	log_info("msg=\"listening\" address=%s%s%s:%d database=%s version=%s",
 	         strchr(cfg.listen_host, ':') ? "[" : "", cfg.listen_host,
-	         strchr(cfg.listen_host, ':') ? "]" : "", cfg.listen_port, store_backend(s)->name,
+	         strchr(cfg.listen_host, ':') ? "]" : "", server_port(&srv), store_backend(s)->name,
 	         TOKENQ_VERSION);
 	sigwait(&set, &sig);
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
