@@ -105,6 +105,7 @@ struct server {
 	void *daemon;
 	struct hub *hub;
 	struct metrics *metrics;
+	json_t *menu; /* the TOKENQ_MENU file's contents, or NULL */
 };
 
 /* ---- what handlers call ---- */
@@ -160,6 +161,7 @@ enum handled h_orders_recall(struct req *r, struct store_conn *c);
 enum handled h_tokens_get(struct req *r, struct store_conn *c);
 enum handled h_board(struct req *r, struct store_conn *c);
 enum handled h_queues(struct req *r, struct store_conn *c);
+enum handled h_menu(struct req *r, struct store_conn *c);
 enum handled h_healthz(struct req *r, struct store_conn *c);
 enum handled h_page(struct req *r, struct store_conn *c);
 enum handled h_asset(struct req *r, struct store_conn *c);

@@ -31,6 +31,7 @@ const struct route routes[] = {
 	{"GET",   "/api/board",               h_board,         PUBLIC,  false, false, false, "board"},
 	{"GET",   "/api/events",              h_events,        PUBLIC,  false, false, false, "events"},
 	{"GET",   "/api/queues",              h_queues,        PUBLIC,  false, true,  false, "queues"},
+	{"GET",   "/api/menu",                h_menu,          ANY_KEY, false, false, false, "menu"},
 	{"GET",   "/api/stats",               h_stats,         STAFF,   false, false, false, "stats"},
 	{"GET",   "/healthz",                 h_healthz,       PUBLIC,  false, false, true,  "healthz"},
 	{"GET",   "/metrics",                 h_metrics,       R_ADMIN, false, false, false, "metrics"},

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "domain/error.h"
+#include "domain/estimate.h"
 #include "domain/order.h"
 
 /* Called for each result row; vals[i] is NULL for SQL NULL. Non-zero stops. */
@@ -186,9 +187,13 @@ int store_find_token(struct store_conn *c, const char *queue, const char *date, 
 int store_count_ahead(struct store_conn *c, const struct order *o, int64_t *ahead,
                       struct tq_error *err);
 
-/* Median seconds from creation to READY of the queue's latest ready orders of date; -1 if none. */
-int store_recent_prep_seconds(struct store_conn *c, const char *queue, const char *date,
-                              int64_t *seconds, struct tq_error *err);
+/*
+ * The pace of the queue's latest (up to 20) ready orders of date: median
+ * seconds from creation to READY, and between consecutive READYs; -1 each
+ * where there are too few.
+ */
+int store_recent_pace(struct store_conn *c, const char *queue, const char *date, struct pace *out,
+                      struct tq_error *err);
 
 /* ---- events ---- */
 

@@ -1579,7 +1579,8 @@ static void test_reads(void **state)
 	struct order_filter f;
 	struct tq_error err;
 	size_t n;
-	int64_t ids[6], created[6], ahead, secs;
+	int64_t ids[6], created[6], ahead;
+	struct pace pace;
 	int i, rc;
 
 	make_input("A", NULL, &a);
@@ -1640,10 +1641,19 @@ static void test_reads(void **state)
 	assert_int_equal(store_find_token(d->c, "A", "2030-11-02", 1, &o, &err), 0);
 	order_release(&o);
 
-	assert_int_equal(store_recent_prep_seconds(d->c, "B", "2030-11-01", &secs, &err), 0);
-	assert_int_equal(secs, -1);
-	assert_int_equal(store_recent_prep_seconds(d->c, "A", "2030-11-01", &secs, &err), 0);
-	assert_int_equal(secs, 90);
+	assert_int_equal(store_recent_pace(d->c, "B", "2030-11-01", &pace, &err), 0);
+	assert_int_equal(pace.prep_seconds, -1);
+	assert_int_equal(pace.gap_seconds, -1);
+	assert_int_equal(store_recent_pace(d->c, "A", "2030-11-01", &pace, &err), 0);
+	assert_int_equal(pace.prep_seconds, 90);
+	assert_int_equal(pace.gap_seconds, -1); /* one ready order: no gap yet */
+	/* A-002 ready 45 s after A-001: the pace's gap */
+	assert_int_equal(
+	    store_change_status(d->c, ids[2], ST_READY, false, created[0] + 135000, &o, &err), 0);
+	order_release(&o);
+	assert_int_equal(store_recent_pace(d->c, "A", "2030-11-01", &pace, &err), 0);
+	assert_int_equal(pace.gap_seconds, 45);
+	assert_int_equal(pace.prep_seconds, 135); /* the median of 90 and 135, upper */
 	input_release(&a);
 	input_release(&b);
 }
