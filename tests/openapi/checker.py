@@ -67,11 +67,15 @@ def _validator(schema):
     return v
 
 
+def _short(text, limit=300):
+    return text if len(text) <= limit else text[: limit // 2] + " … " + text[-limit // 2 :]
+
+
 def validate(instance, schema, what):
     errors = sorted(_validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
     if errors:
         lines = [
-            f"  at /{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors[:8]
+            f"  at /{'/'.join(str(p) for p in e.absolute_path)}: {_short(e.message)}" for e in errors[:8]
         ]
         raise CheckError(f"{what} does not match the document:\n" + "\n".join(lines))
 
