@@ -66,3 +66,10 @@ def factory(backend, tmp_path_factory):
 def api(factory):
     """A server with queues A, B and TX and a key per role."""
     return factory.api(queues="A=Dine-in,B=Takeaway,TX=Tax desk")
+
+
+selected = set()
+
+
+def pytest_collection_modifyitems(config, items):
+    selected.update(it.nodeid for it in items)

@@ -58,8 +58,10 @@ def install(cls, method_name="request"):
 
 
 def check(method, path, status, headers, raw):
-    """For answers read some other way (raw sockets): the same check."""
-    return checker.check(method, path, status, headers, raw)
+    """For answers read some other way (raw sockets): the same check, counted."""
+    op = checker.check(method, path, status, headers, raw)
+    checked[(op, status)] = checked.get((op, status), 0) + 1
+    return op
 
 
 @atexit.register

@@ -77,6 +77,8 @@ def test_orders_get_patch_recall_ticket(api):
     assert api.post("/api/orders/999999/recall").status == 404
     assert api.get("/api/orders/999999").status == 404
     assert api.get(f"/api/orders/{oid}", key="").status == 401
+    assert api.patch(f"/api/orders/{oid}", {"status": "COMPLETED"}, key="").status == 401
+    assert api.post(f"/api/orders/{oid}/recall", key="").status == 401
     r = api.get(f"/api/orders/{oid}/ticket", key="pos")
     assert r.status == 200 and o["token"] in r.text
     assert api.get("/api/orders/999999/ticket").status == 404
@@ -196,7 +198,7 @@ def test_events(api):
     first = api.get(f"/api/orders/{o['id']}").body["history"][0]["event_id"]
     status, hdrs, body = _read_stream(api.server, f"/api/events?last_event_id={first - 1}", want=3)
     assert status == 200
-    assert checker.check("GET", "/api/events", status, hdrs, b"") == "events"
+    assert hook.check("GET", "/api/events", status, hdrs, b"") == "events"
     events = checker.check_sse(body)
     assert [e for e, _ in events[:3]] == ["token", "token", "recall"], body[:500]
     status, hdrs, body = _read_stream(api.server, "/api/events", headers={"Last-Event-ID": "0"}, want=3)
@@ -205,6 +207,23 @@ def test_events(api):
     assert r.status == 422 and r.body["field"] == "last_event_id"
     r = api.get("/api/events", headers={"Last-Event-ID": "x"}, key="")
     assert r.status == 422
+
+
+def test_head_of_every_get(api):
+    """HEAD answers every GET route, with GET's status and no body."""
+    o = api.create()
+    samples = {"{id}": str(o["id"]), "{token}": o["token"], "{name}": "board.js"}
+    for path, item in checker.document()["paths"].items():
+        if "head" not in item or path == "/api/openapi.json":
+            continue
+        p = path
+        for k, v in samples.items():
+            p = p.replace(k, v)
+        r = api.request("HEAD", p)
+        assert r.status == 200 and r.raw == b"", (p, r)
+    assert api.request("HEAD", "/api/orders", key="").status == 401
+    assert api.request("HEAD", "/metrics", key="pos").status == 403
+    assert api.request("HEAD", "/assets/none.css", key="").status == 404
 
 
 def test_protected_mode(factory):
