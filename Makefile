@@ -40,7 +40,7 @@ MIGRATIONS := $(sort $(wildcard migrations/*/*.sql))
 WEB := $(sort $(wildcard web/*.*))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run deps test test-unit test-store test-http test-e2e test-fuzz check-format format bench install clean
+.PHONY: all run deps test test-unit test-store test-http test-openapi test-e2e test-fuzz check-format format bench install clean
 
 all: $(B)/tokenq
 
@@ -91,8 +91,8 @@ test:
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract
 	@B=$(B) PYTHON=$(PYTHON) SANITIZE=$(SANITIZE) tests/run.sh $(SUITES)
 
-# One suite at a time: make test-unit | test-store | test-http | test-e2e | test-fuzz
-test-unit test-store test-http test-e2e test-fuzz:
+# One suite at a time: make test-unit | test-store | test-http | test-openapi | test-e2e | test-fuzz
+test-unit test-store test-http test-openapi test-e2e test-fuzz:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract
 	@B=$(B) PYTHON=$(PYTHON) SANITIZE=$(SANITIZE) tests/run.sh $(@:test-%=%)
