@@ -162,6 +162,7 @@ enum handled h_tokens_get(struct req *r, struct store_conn *c);
 enum handled h_board(struct req *r, struct store_conn *c);
 enum handled h_queues(struct req *r, struct store_conn *c);
 enum handled h_menu(struct req *r, struct store_conn *c);
+enum handled h_openapi(struct req *r, struct store_conn *c);
 enum handled h_healthz(struct req *r, struct store_conn *c);
 enum handled h_page(struct req *r, struct store_conn *c);
 enum handled h_asset(struct req *r, struct store_conn *c);

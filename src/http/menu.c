@@ -28,10 +28,12 @@ int menu_load(const char *path, json_t **out, char *err, size_t errlen)
 	m = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (m == NULL) {
 		if (je.line > 0)
-			snprintf(err, errlen, "cannot read the menu (TOKENQ_MENU) %s: %s (line %d).", path,
+			snprintf(err, errlen,
+			         "cannot read the menu (TOKENQ_MENU) %s: %s (line %d).", path,
 			         je.text, je.line);
 		else
-			snprintf(err, errlen, "cannot read the menu (TOKENQ_MENU) %s: %s.", path, je.text);
+			snprintf(err, errlen, "cannot read the menu (TOKENQ_MENU) %s: %s.", path,
+			         je.text);
 		return -1;
 	}
 	if (!json_is_object(m)) {

@@ -32,6 +32,7 @@ const struct route routes[] = {
 	{"GET",   "/api/events",              h_events,        PUBLIC,  false, false, false, "events"},
 	{"GET",   "/api/queues",              h_queues,        PUBLIC,  false, true,  false, "queues"},
 	{"GET",   "/api/menu",                h_menu,          ANY_KEY, false, false, false, "menu"},
+	{"GET",   "/api/openapi.json",        h_openapi,       PUBLIC,  false, true,  false, "openapi"},
 	{"GET",   "/api/stats",               h_stats,         STAFF,   false, false, false, "stats"},
 	{"GET",   "/healthz",                 h_healthz,       PUBLIC,  false, false, true,  "healthz"},
 	{"GET",   "/metrics",                 h_metrics,       R_ADMIN, false, false, false, "metrics"},

@@ -63,9 +63,11 @@ def factory(backend, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def api(factory):
-    """A server with queues A, B and TX and a key per role."""
-    return factory.api(queues="A=Dine-in,B=Takeaway,TX=Tax desk")
+def api(factory, tmp_path_factory):
+    """A server with queues A, B and TX, a menu and a key per role."""
+    menu = tmp_path_factory.mktemp("menu") / "menu.json"
+    menu.write_text('{"currency": "INR", "items": [{"name": "Masala tea", "unit_price": 150}]}')
+    return factory.api(queues="A=Dine-in,B=Takeaway,TX=Tax desk", env={"TOKENQ_MENU": str(menu)})
 
 
 selected = set()

@@ -27,7 +27,7 @@ def route_table():
 
     def roles_of(expr):
         expr = expr.strip()
-        if expr == "0":
+        if expr in ("0", "PUBLIC", "R_PUBLIC"):
             return []
         out = set()
         for part in expr.strip("()").split("|"):

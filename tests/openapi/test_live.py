@@ -226,6 +226,14 @@ def test_head_of_every_get(api):
     assert api.request("HEAD", "/assets/none.css", key="").status == 404
 
 
+def test_menu(api, factory):
+    r = api.get("/api/menu", key="pos")
+    assert r.status == 200 and r.body["items"][0]["name"] == "Masala tea", r
+    assert api.get("/api/menu", key="").status == 401
+    plain = factory.api()
+    assert plain.get("/api/menu", key="staff").status == 404
+
+
 def test_protected_mode(factory):
     """No key exists: loopback clients are served as admin."""
     a = factory.api(roles=())
