@@ -181,6 +181,12 @@ static struct xfer *xfer_new(struct hook_dispatcher *h, struct hook_delivery *d)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->d.body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->d.body_len);
+	/* The multi handle pools connections: one opened for an endpoint that may reach
+	 * private addresses must never serve one that may not, which would skip the guard. */
+	if (x->d.allow_private) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (h->resolve != NULL)
 		curl_easy_setopt(e, CURLOPT_RESOLVE, h->resolve);
 	return x;
