@@ -4,7 +4,7 @@
 # the HTTP acceptance tests, the OpenAPI document's checks against a running
 # server, and the browser tests in headless Chromium.
 #
-#   tests/run.sh [unit] [store] [http] [openapi] [e2e] [fuzz]     (default: all)
+#   tests/run.sh [unit] [store] [http] [openapi] [hooks] [e2e] [fuzz]   (default: all)
 #
 # Environment: B (build dir, default build), PYTHON, SANITIZE.
 # Prints one closing line: "N passed, N failed".
@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
-suites=${*:-unit store http openapi e2e fuzz}
+suites=${*:-unit store http openapi hooks e2e fuzz}
 export TOKENQ_BIN="$PWD/$B/tokenq"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -78,6 +78,17 @@ if want openapi && [ -d tests/openapi ]; then
 		pass "pytest tests/openapi"
 	else
 		fail "pytest tests/openapi"
+	fi
+fi
+
+# Webhooks: the dispatcher against a receiver using the Standard Webhooks library.
+if want hooks; then
+	if { [ -d tests/hooks/node_modules/standardwebhooks ] ||
+		(cd tests/hooks && npm ci --no-audit --no-fund --silent); } &&
+		(cd tests/hooks && timeout 120 "../../$B/tests/hooks_driver" receiver.js); then
+		pass "webhooks"
+	else
+		fail "webhooks"
 	fi
 fi
 
