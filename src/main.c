@@ -1,6 +1,7 @@
 /*
  * tokenq: a token-queue server. argv -> the command table; nothing else.
  */
+#include <curl/curl.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <microhttpd.h>
@@ -51,6 +52,20 @@ const struct command commands[] = {
 	 "Roles: pos creates and reads orders; staff reads orders, changes status and\n"
 	 "reads stats; admin may do everything. While no key exists, protected routes\n"
 	 "answer clients on this machine only.\n"},
+	{"webhooks", cmd_webhooks,
+	 "tokenq webhooks create URL [--events LIST] [--allow-private] [--venue main] | list | revoke ID | deliveries ID  [--database URL]",
+	 "Create, list and revoke webhook endpoints, and show their deliveries.",
+	 "  create URL      POST every event to URL (http or https); prints the signing\n"
+	 "                  secret (whsec_...) alone on stdout, shown once\n"
+	 "    --events LIST   only these kinds: token,recall,transfer (default: all)\n"
+	 "    --allow-private let URL reach loopback and private addresses\n"
+	 "  list            one endpoint per line: id, URL, events, state (active,\n"
+	 "                  failing or revoked), created\n"
+	 "  revoke ID       the endpoint is sent nothing more\n"
+	 "  deliveries ID   the endpoint's latest deliveries: id, event, type, state,\n"
+	 "                  attempts, last status and error; then each attempt\n\n"
+	 "Deliveries are signed per the Standard Webhooks specification, sent at least\n"
+	 "once in event order, and retried with backoff for 24 hours.\n"},
 	{"backup", cmd_backup,
 	 "tokenq backup PATH [--force] [--database URL]",
 	 "Write a consistent copy of the database to PATH while the server runs.",
@@ -125,6 +140,9 @@ int main(int argc, char **argv)
 	const struct command *c;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any thread: libcurl's global set-up is not thread-safe (webhooks). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		return cli_fail(EXIT_RUNTIME, "libcurl could not be initialised.");
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -14,6 +14,7 @@
 #include "http/http.h"
 #include "http/menu.h"
 #include "http/metrics.h"
+#include "http/webhooks.h"
 #include "util/log.h"
 
 static void raise_fd_limit(void)
@@ -146,9 +147,10 @@ int cmd_serve(int argc, char **argv)
 	srv.cfg = &cfg;
 	srv.store = s;
 	srv.metrics = metrics_new();
-	if (issuer_start(s, &srv.issuer, &err) != 0 || hub_start(&srv, &err) != 0 ||
-	    server_start(&srv, &err) != 0) {
+	if (issuer_start(s, &srv.issuer, &err) != 0 || webhooks_start(&srv, &err) != 0 ||
+	    hub_start(&srv, &err) != 0 || server_start(&srv, &err) != 0) {
 		hub_stop(&srv);
+		webhooks_stop(&srv);
 		issuer_stop(srv.issuer);
 		metrics_free(srv.metrics);
 		json_decref(srv.menu);
@@ -164,6 +166,7 @@ int cmd_serve(int argc, char **argv)
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	server_stop(&srv);
 	hub_stop(&srv);
+	webhooks_stop(&srv);
 	issuer_stop(srv.issuer);
 	metrics_free(srv.metrics);
 	json_decref(srv.menu);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "http/events.h"
+#include "http/webhooks.h"
 #include "http/metrics.h"
 #include "util/log.h"
 
@@ -343,6 +344,8 @@ static int fetch_new(struct hub *h)
 			pthread_mutex_unlock(&h->lock);
 		}
 		free(ev);
+		if (n > 0)
+			webhooks_kick(h->srv);
 		if (n < FETCH)
 			return 0;
 	}

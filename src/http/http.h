@@ -106,6 +106,7 @@ struct server {
 	struct hub *hub;
 	struct metrics *metrics;
 	json_t *menu; /* the TOKENQ_MENU file's contents, or NULL */
+	struct webhooks *webhooks; /* the dispatcher and its source (http/webhooks.c) */
 };
 
 /* ---- what handlers call ---- */

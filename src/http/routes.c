@@ -12,6 +12,7 @@
 
 #include "http/events.h"
 #include "http/http.h"
+#include "http/webhooks.h"
 
 #define ANY_KEY (R_POS | R_STAFF | R_ADMIN)
 #define STAFF   (R_STAFF | R_ADMIN)
@@ -33,6 +34,11 @@ const struct route routes[] = {
 	{"GET",   "/api/queues",              h_queues,        PUBLIC,  false, true,  false, "queues"},
 	{"GET",   "/api/menu",                h_menu,          ANY_KEY, false, false, false, "menu"},
 	{"GET",   "/api/openapi.json",        h_openapi,       PUBLIC,  false, true,  false, "openapi"},
+	{"POST",  "/api/webhooks",            h_webhooks_create, R_ADMIN, true, false, false, "webhooks_create"},
+	{"GET",   "/api/webhooks",            h_webhooks_list, R_ADMIN, false, false, false, "webhooks_list"},
+	{"GET",   "/api/webhooks/{id}",       h_webhooks_get,  R_ADMIN, false, false, false, "webhooks_get"},
+	{"DELETE", "/api/webhooks/{id}",      h_webhooks_delete, R_ADMIN, false, false, false, "webhooks_delete"},
+	{"GET",   "/api/webhooks/{id}/deliveries", h_webhooks_deliveries, R_ADMIN, false, false, false, "webhooks_deliveries"},
 	{"GET",   "/api/stats",               h_stats,         STAFF,   false, false, false, "stats"},
 	{"GET",   "/healthz",                 h_healthz,       PUBLIC,  false, false, true,  "healthz"},
 	{"GET",   "/metrics",                 h_metrics,       R_ADMIN, false, false, false, "metrics"},

@@ -340,6 +340,18 @@ static int take_event_ids(struct store_conn *c, int64_t n, int64_t *first, struc
 	return 0;
 }
 
+/*
+ * The webhook outbox: a delivery for every live endpoint that wants events of
+ * ids $1..$2, written by the statement after the events' own, in the same
+ * transaction, so no event can be committed without its deliveries (and a
+ * rolled-back one leaves none). With no endpoints it inserts nothing.
+ */
+static const char outbox_sql[] =
+    "INSERT INTO webhook_deliveries (endpoint_id, event_id, next_at) "
+    "SELECT w.id, e.id, e.at FROM events e JOIN webhook_endpoints w ON w.revoked_at IS NULL "
+    "AND (w.events & CASE e.kind WHEN 'recall' THEN 2 WHEN 'transfer' THEN 4 ELSE 1 END) <> 0 "
+    "WHERE e.id BETWEEN $1 AND $2";
+
 static int notify(struct store_conn *c, struct tq_error *err)
 {
 	if (c->be->notify_sql == NULL)
@@ -569,6 +581,10 @@ static int finish_batch(struct store_conn *c, struct batch *b, size_t count, str
 			np += 2;
 		}
 	}
+	p[np] = bnum(b, first);
+	p[np + 1] = bnum(b, b->event_last);
+	st[ns++] = (struct sql_stmt){outbox_sql, 2, &p[np]};
+	np += 2;
 	if (c->be->notify_sql != NULL)
 		st[ns++] = (struct sql_stmt){c->be->notify_sql, 0, NULL};
 	if (!fail_before_commit)
@@ -730,7 +746,9 @@ static int record_event(struct store_conn *c, int64_t order_id, const char *kind
 	p[3] = status;
 	p[4] = previous;
 	p[5] = num(&nb[2], now);
-	return exec(c, sql, 6, p, NULL, NULL, err);
+	if (exec(c, sql, 6, p, NULL, NULL, err) != 0)
+		return -1;
+	return exec(c, outbox_sql, 2, (const char *const[]){p[0], p[0]}, NULL, NULL, err);
 }
 
 /* One attempt; returns 1 when a concurrent change means it must be tried again. */
@@ -1011,6 +1029,25 @@ int store_events_after(struct store_conn *c, int64_t after_id, int limit, struct
 	const char *p[2] = {num(&nb[0], after_id), num(&nb[1], limit)};
 
 	return events_query(c, sql, 2, p, out, n, err);
+}
+
+int store_event_get(struct store_conn *c, int64_t id, struct event *out, struct tq_error *err)
+{
+	static const char sql[] = "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.id = "
+	                          "e.order_id WHERE e.id = $1";
+	struct numbuf nb;
+	const char *p[1] = {num(&nb, id)};
+	struct event *v;
+	size_t n;
+
+	if (events_query(c, sql, 1, p, &v, &n, err) != 0)
+		return -1;
+	if (n == 1)
+		*out = v[0];
+	free(v);
+	if (n != 1)
+		return tq_fail(err, TQ_NOT_FOUND, "not_found", "", "no event %" PRId64, id);
+	return 0;
 }
 
 int store_order_history(struct store_conn *c, int64_t order_id, struct event **out, size_t *n,

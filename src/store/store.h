@@ -73,6 +73,9 @@ struct sql_backend {
 	/* Whether a table, index or sequence of this name exists where tokenq
 	 * creates its own (PostgreSQL: the current schema). */
 	int (*relation_exists)(void *db, const char *name, bool *exists, struct tq_error *err);
+	/* Whether SELECT ... FOR UPDATE SKIP LOCKED exists: rows another
+	 * transaction has locked are passed over instead of waited for. */
+	bool skip_locked;
 	/* A statement run in each event-writing transaction to wake other
 	 * servers (PostgreSQL NOTIFY), or NULL. Takes no parameters. */
 	const char *notify_sql;
@@ -217,6 +220,9 @@ int store_last_event_id(struct store_conn *c, int64_t *id, struct tq_error *err)
 /* Events with id > after_id, oldest first, at most limit; free() *out. */
 int store_events_after(struct store_conn *c, int64_t after_id, int limit, struct event **out,
                        size_t *n, struct tq_error *err);
+
+/* One event by id; TQ_NOT_FOUND when there is none. */
+int store_event_get(struct store_conn *c, int64_t id, struct event *out, struct tq_error *err);
 
 /* The events of one order, oldest first; free() *out. */
 int store_order_history(struct store_conn *c, int64_t order_id, struct event **out, size_t *n,

@@ -545,6 +545,7 @@ const struct sql_backend pg_backend = {
     .unlock_migrations = pg_unlock_migrations,
     .count_tables = pg_count_tables,
     .relation_exists = pg_relation_exists,
+    .skip_locked = true,
     .notify_sql = "SELECT pg_notify('tokenq_events', '')",
     .listen = pg_listen,
     .listen_fd = pg_listen_fd,

@@ -243,6 +243,25 @@ static int parse_public_url(const char *s, struct config *cfg, char *err, size_t
 	return 0;
 }
 
+/* A whole number of milliseconds from lo to hi, for the webhook timings. */
+static int parse_ms(const char *env, const char *def, long lo, long hi, long *out, char *err,
+                    size_t errlen)
+{
+	const char *s = setting(NULL, env, def);
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		snprintf(err, errlen, "%s must be a whole number of milliseconds from %ld to %ld.",
+		         env, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int config_load(struct config *cfg, const char *database_flag, const char *listen_flag, char *err,
                 size_t errlen)
 {
@@ -285,6 +304,11 @@ int config_load(struct config *cfg, const char *database_flag, const char *liste
 		}
 		memcpy(cfg->menu_path, menu, strlen(menu) + 1);
 	}
+	if (parse_ms("TOKENQ_WEBHOOK_RETRY_BASE_MS", "5000", 10, 3600000,
+	             &cfg->webhook_retry_base_ms, err, errlen) != 0 ||
+	    parse_ms("TOKENQ_WEBHOOK_POLL_MS", "1000", 10, 60000, &cfg->webhook_poll_ms, err,
+	             errlen) != 0)
+		return -1;
 	bizdate_configure(cfg->day_start_min);
 	return 0;
 }

@@ -26,6 +26,11 @@ struct config {
 	int nqueues;
 	char public_url[512]; /* TOKENQ_PUBLIC_URL, or "" to use the request's Host */
 	char menu_path[1024]; /* TOKENQ_MENU: a JSON file of items and prices, or "" */
+	/* Webhook timing, for tests and impatient receivers: the first retry's ceiling
+	 * (TOKENQ_WEBHOOK_RETRY_BASE_MS, default 5000) and the outbox poll
+	 * (TOKENQ_WEBHOOK_POLL_MS, default 1000). */
+	long webhook_retry_base_ms;
+	long webhook_poll_ms;
 };
 
 /*

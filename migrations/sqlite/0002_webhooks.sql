@@ -1,0 +1,48 @@
+-- tokenq schema, version 2 (SQLite): webhooks. Times are milliseconds since
+-- the Unix epoch (UTC).
+
+-- Where events are POSTed. events is a bit set of the event kinds wanted
+-- (1 token, 2 recall, 4 transfer); the secret is the signing key as given
+-- to receivers ("whsec_" + base64). failing_since is set when a delivery
+-- was given up after the retry period and cleared by the next success.
+CREATE TABLE webhook_endpoints (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    venue         TEXT    NOT NULL DEFAULT 'main',
+    url           TEXT    NOT NULL,
+    secret        TEXT    NOT NULL,
+    events        INTEGER NOT NULL CHECK (events BETWEEN 1 AND 7),
+    allow_private INTEGER NOT NULL DEFAULT 0 CHECK (allow_private IN (0, 1)),
+    created_at    INTEGER NOT NULL,
+    revoked_at    INTEGER,
+    failing_since INTEGER
+);
+
+-- The outbox: one row per (endpoint, event), written in the transaction
+-- that writes the event. state: 0 pending, 1 delivered, 2 given up.
+-- lease_until hides a claimed delivery from other dispatchers while it is
+-- being sent.
+CREATE TABLE webhook_deliveries (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint_id  INTEGER NOT NULL REFERENCES webhook_endpoints (id),
+    event_id     INTEGER NOT NULL REFERENCES events (id),
+    state        INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      INTEGER NOT NULL,
+    first_try_at INTEGER,
+    lease_until  INTEGER NOT NULL DEFAULT 0,
+    done_at      INTEGER,
+    UNIQUE (endpoint_id, event_id)
+);
+-- The head of each endpoint's line: its oldest pending delivery.
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, id) WHERE state = 0;
+
+CREATE TABLE webhook_attempts (
+    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries (id),
+    attempt     INTEGER NOT NULL,
+    started_at  INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status      INTEGER,
+    error       TEXT,
+    response    TEXT,
+    PRIMARY KEY (delivery_id, attempt)
+);
