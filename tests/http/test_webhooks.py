@@ -701,3 +701,105 @@ def test_revoked_endpoint_gets_nothing_new(factory, receivers):
     api.create()
     time.sleep(1.0)
     assert len(kept.log()) == 4, f"an endpoint revoked over HTTP got more: {summary(kept.log())}"
+
+
+def test_revoked_while_pending_gets_nothing(factory, receivers):
+    """Deliveries waiting for an endpoint (its receiver down) are not sent
+    once it is revoked."""
+    api = hook_api(factory)
+    recv = receivers()
+    hid, secret = cli_create(api.db, recv.url("/ok/pending"), "--allow-private")
+    api.create()
+    api.create()
+    wait_until(lambda: api.get(f"/api/webhooks/{hid}/deliveries").body["deliveries"][0]["attempts"], 10,
+               "a failed attempt while the receiver is down")
+    assert api.request("DELETE", f"/api/webhooks/{hid}").status == 200
+    recv.start(secret)
+    time.sleep(2.0)  # ten retry bases
+    assert recv.log() == [], f"a revoked endpoint got deliveries that were waiting: {summary(recv.log())}"
+
+
+def test_name_resolving_to_loopback_is_refused_at_delivery(factory, receivers):
+    """A name is checked against the address each connection goes to: one
+    that resolves to loopback is refused when created or never connected to
+    without --allow-private."""
+    api = hook_api(factory)
+    recv = receivers()
+    r = cli_create(api.db, recv.url("/ok/guard").replace("127.0.0.1", "localhost"), check=False)
+    if r.returncode == 2:
+        # refused when created (the name resolved then): safe, and nothing made
+        assert len([ln for ln in r.stderr.splitlines() if ln.strip()]) == 1, r.stderr
+        assert r.stdout == "" and cli_list(api.db) == [], (r.stdout, cli_list(api.db))
+        return
+    assert r.returncode == 0, r.stderr
+    secret = r.stdout.strip()
+    hid = int(re.search(r"created webhook (\d+)", r.stderr).group(1))
+    recv.start(secret)
+    api.create()
+    ds = wait_until(lambda: (api.get(f"/api/webhooks/{hid}/deliveries").body["deliveries"] or [{}])[0].get("attempts"),
+                    10, "an attempt at the endpoint")
+    time.sleep(0.5)
+    assert recv.log() == [], f"a name resolving to loopback was connected to: {summary(recv.log())}"
+    assert ds[0]["status"] is None and ds[0]["error"], ds
+
+
+class Hang:
+    """A listener that accepts connections and never answers."""
+
+    def __init__(self, port):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.conns = []
+        self.sock.settimeout(0.1)
+
+    def accepted(self):
+        try:
+            while True:
+                self.conns.append(self.sock.accept()[0])
+        except (socket.timeout, BlockingIOError):
+            pass
+        return len(self.conns)
+
+    def close(self):
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+def test_kill_9_in_the_middle_of_an_attempt_sends_it_again(factory, receivers):
+    """At least once: a server killed while an attempt waits for its answer
+    leaves the delivery to be sent again (after the lease) by the next one."""
+    db = factory.db()
+    keys = create_keys(db, ["admin"])
+    s1 = factory.server(db=db, env=dict(HOOK_ENV))
+    recv = receivers()
+    hang = Hang(recv.port)
+    try:
+        _, secret = cli_create(db, recv.url("/ok/mid"), "--allow-private")
+        o = Api(s1, keys).create()
+        wait_until(hang.accepted, 10, "the dispatcher connecting to the endpoint")
+        s1.proc.send_signal(signal.SIGKILL)
+        s1.proc.wait()
+    finally:
+        hang.close()
+    factory.server(db=db, env=dict(HOOK_ENV))
+    recv.start(secret)
+    log = recv.wait_for(1, timeout=60)
+    time.sleep(0.5)
+    bodies = ids_once_in_order(recv.log(), 1)
+    assert bodies[0]["data"]["order_id"] == o["id"] and log[0]["verified"]
+
+
+def test_sigterm_with_a_hanging_endpoint_exits_promptly(factory, receivers):
+    api = hook_api(factory)
+    hang = receivers()
+    _, secret = cli_create(api.db, hang.url("/hang/stop"), "--allow-private")
+    hang.start(secret)
+    api.create()
+    hang.wait_for(1)
+    t0 = time.monotonic()
+    rc = api.server.stop()
+    took = time.monotonic() - t0
+    assert rc == 0 and took < 3, f"SIGTERM with an attempt in flight: exit {rc} after {took:.1f} s (want 0 within 3 s)"
