@@ -21,8 +21,8 @@ import time
 
 import pytest
 
-from conftest import (NOTSET, REPO, TIMESTAMP_RE, Api, _dechunk, assert_json_ct, assert_problem, create_keys,
-                      free_port, run_cli)
+from conftest import (NOTSET, REPO, TIMESTAMP_RE, Api, assert_json_ct, assert_problem, create_keys, free_port,
+                      read_stream, run_cli)
 
 HOOKS_DIR = REPO / "tests" / "hooks"
 HOOK_ENV = {"TOKENQ_WEBHOOK_RETRY_BASE_MS": "200", "TOKENQ_WEBHOOK_POLL_MS": "100"}
@@ -177,26 +177,9 @@ def cli_deliveries(db, hook_id):
 def read_events(server, want, timeout=10):
     """The event stream from the start: {event_id: (event name, data)} once
     `want` events are in."""
-    s = socket.create_connection((server.connect_host, server.port), timeout=timeout)
-    s.sendall(b"GET /api/events?last_event_id=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-    buf = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            try:
-                part = s.recv(65536)
-            except socket.timeout:
-                break
-            if not part:
-                break
-            buf += part
-            _, _, rest = buf.partition(b"\r\n\r\n")
-            if rest and (b"\n" + _dechunk(rest)).count(b"\ndata:") >= want:
-                break
-    finally:
-        s.close()
-    _, _, rest = buf.partition(b"\r\n\r\n")
-    text = _dechunk(rest).decode()
+    status, _, body = read_stream(server, "/api/events?last_event_id=0", want=want, timeout=timeout)
+    assert status == 200, status
+    text = body.decode()
     events = {}
     for block in text.split("\n\n"):
         name, data = "message", None

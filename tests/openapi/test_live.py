@@ -3,7 +3,6 @@ checked against the document by the hook conftest.py installs on the
 client, and each test asserts the status it expects."""
 
 import json
-import socket
 import time
 
 import checker
@@ -196,45 +195,17 @@ def test_malformed_request_framing(api):
     assert hook.check("GET", "/api/board", status, headers, body) == "board"
 
 
-def _read_stream(server, path, headers=None, want=1, timeout=5):
-    s = socket.create_connection((server.connect_host, server.port), timeout=timeout)
-    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1"] + [f"{k}: {v}" for k, v in (headers or {}).items()]
-    s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    buf = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            try:
-                part = s.recv(65536)
-            except socket.timeout:
-                break
-            if not part:
-                break
-            buf += part
-            head, _, rest = buf.partition(b"\r\n\r\n")
-            if rest and h._dechunk(rest).count(b"\ndata: ") >= want:
-                break
-    finally:
-        s.close()
-    parsed = h.parse_response(buf)
-    assert parsed, f"no answer: {buf[:300]!r}"
-    status, hdrs, rest, _ = parsed
-    if "chunked" in hdrs.get("transfer-encoding", ""):
-        rest = h._dechunk(rest)
-    return status, hdrs, rest
-
-
 def test_events(api):
     o = api.create()
     api.set_status(o["id"], "READY")
     api.post(f"/api/orders/{o['id']}/recall")
     first = api.get(f"/api/orders/{o['id']}").body["history"][0]["event_id"]
-    status, hdrs, body = _read_stream(api.server, f"/api/events?last_event_id={first - 1}", want=3)
+    status, hdrs, body = h.read_stream(api.server, f"/api/events?last_event_id={first - 1}", want=3)
     assert status == 200
     assert hook.check("GET", "/api/events", status, hdrs, b"") == "events"
     events = checker.check_sse(body)
     assert [e for e, _ in events[:3]] == ["token", "token", "recall"], body[:500]
-    status, hdrs, body = _read_stream(api.server, "/api/events", headers={"Last-Event-ID": "0"}, want=3)
+    status, hdrs, body = h.read_stream(api.server, "/api/events", headers={"Last-Event-ID": "0"}, want=3)
     assert status == 200 and len(checker.check_sse(body)) >= 3
     r = api.get("/api/events?last_event_id=-5", key="")
     assert r.status == 422 and r.body["field"] == "last_event_id"
