@@ -751,9 +751,10 @@ class Hang:
         self.sock.close()
 
 
+@pytest.mark.slow
 def test_kill_9_in_the_middle_of_an_attempt_sends_it_again(factory, receivers):
     """At least once: a server killed while an attempt waits for its answer
-    leaves the delivery to be sent again (after the lease) by the next one."""
+    leaves the delivery to be sent again (after the lease) by the next one. Slow: the lease is 30 s."""
     db = factory.db()
     keys = create_keys(db, ["admin"])
     s1 = factory.server(db=db, env=dict(HOOK_ENV))
