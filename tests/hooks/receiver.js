@@ -27,7 +27,7 @@ const server = http.createServer((req, res) => {
       verified = false;
     }
     const id = req.headers["webhook-id"];
-    log.push({ path: req.url, id, verified, body, at: Date.now() });
+    log.push({ path: req.url, id, verified, body, at: Date.now(), type: req.headers["content-type"] });
     if (req.url.startsWith("/hang/")) return; // never answers
     if (!verified) { res.writeHead(400); return res.end("bad signature"); }
     if (req.url.startsWith("/fail-first/") && !seen.has(id)) {

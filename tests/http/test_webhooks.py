@@ -515,6 +515,8 @@ def test_every_event_type_in_order(factory, receivers):
         assert (name == "recall") == (b["type"] == "token.recall"), (name, b["type"])
     assert [b["data"]["order_id"] for b in bodies] == [o1["id"]] * 5 + [o2["id"]] * 2
     assert all(e["id"].startswith("msg_") for e in log), summary(log)
+    types = {e["type"].split(";")[0].strip().lower() for e in log}
+    assert types == {"application/json"}, f"deliveries sent as {types}"
 
 
 def test_event_filter(factory, receivers):
@@ -566,6 +568,10 @@ def test_receiver_down_then_up(factory, receivers):
     assert all(not d["attempts"] for d in ds[1:]), f"a later delivery was tried before the first: {ds}"
     rows = cli_list(api.db)
     assert rows[0]["state"] == "active", rows
+    cd = cli_deliveries(api.db, hid)
+    assert cd and cd[0]["state"] == "pending" and int(cd[0]["attempts_n"]) >= 3, [d["line"] for d in cd]
+    assert not cd[0]["last_status"].isdigit() and cd[0]["last_error"].strip() not in ("", "-", "ok"), cd[0]["line"]
+    assert all(at[2] == "-" or not at[2].isdigit() for at in cd[0]["attempts"]), cd[0]["attempts"]
     time.sleep(1.0)
     recv.start(secret)
     recv.wait_for(7, timeout=30)
