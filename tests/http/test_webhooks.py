@@ -551,6 +551,21 @@ def test_fail_first_gets_each_event_exactly_twice(factory, receivers):
     assert [e["body"]["type"] for e in log[0::2]] == EVENT_TYPES
 
 
+def test_redirect_is_not_followed(factory, receivers):
+    """A 302 is not a 2xx: the delivery is retried at the same URL, and the
+    redirect's target is never asked."""
+    api = hook_api(factory)
+    recv = receivers()
+    hid, secret = cli_create(api.db, recv.url("/redirect/r"), "--allow-private")
+    recv.start(secret)
+    api.create()
+    log = recv.wait_for(3)
+    assert {e["path"] for e in log} == {"/redirect/r"}, f"a redirect was followed: {summary(log)}"
+    assert len({e["id"] for e in log}) == 1, summary(log)
+    d = api.get(f"/api/webhooks/{hid}/deliveries").body["deliveries"][0]
+    assert d["state"] == "pending" and d["attempts"][0]["status"] == 302 and d["attempts"][0]["error"], d
+
+
 def test_receiver_down_then_up(factory, receivers):
     api = hook_api(factory)
     recv = receivers()
