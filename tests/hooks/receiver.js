@@ -1,7 +1,8 @@
 // A webhook receiver for tokenq's tests: verifies every delivery with the
 // Standard Webhooks library and records it. Paths choose the behaviour:
 // /ok/NAME answers 204, /fail-first/NAME answers 500 to the first attempt of
-// each message, /hang/NAME never answers. GET /_log returns the records.
+// each message, /hang/NAME never answers, /redirect/NAME answers 302 to
+// /ok/NAME. GET /_log returns the records.
 //   node receiver.js PORT SECRET      (prints "listening PORT")
 const http = require("http");
 const { Webhook } = require("standardwebhooks");
@@ -27,9 +28,13 @@ const server = http.createServer((req, res) => {
       verified = false;
     }
     const id = req.headers["webhook-id"];
-    log.push({ path: req.url, id, verified, body, at: Date.now() });
+    log.push({ path: req.url, id, verified, body, at: Date.now(), type: req.headers["content-type"] });
     if (req.url.startsWith("/hang/")) return; // never answers
     if (!verified) { res.writeHead(400); return res.end("bad signature"); }
+    if (req.url.startsWith("/redirect/")) {
+      res.writeHead(302, { location: "/ok/" + req.url.slice("/redirect/".length) });
+      return res.end();
+    }
     if (req.url.startsWith("/fail-first/") && !seen.has(id)) {
       seen.add(id);
       res.writeHead(500);

@@ -546,6 +546,36 @@ def _dechunk(data):
     return out
 
 
+def read_stream(server, path, headers=None, want=1, timeout=5):
+    """GETs an event stream until `want` messages are in (or timeout);
+    returns (status, headers, the dechunked body)."""
+    s = socket.create_connection((server.connect_host, server.port), timeout=timeout)
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1"] + [f"{k}: {v}" for k, v in (headers or {}).items()]
+    s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    buf = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                part = s.recv(65536)
+            except socket.timeout:
+                break
+            if not part:
+                break
+            buf += part
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            if rest and _dechunk(rest).count(b"\ndata: ") >= want:
+                break
+    finally:
+        s.close()
+    parsed = parse_response(buf)
+    assert parsed, f"no answer: {buf[:300]!r}"
+    status, hdrs, rest, _ = parsed
+    if "chunked" in hdrs.get("transfer-encoding", ""):
+        rest = _dechunk(rest)
+    return status, hdrs, rest
+
+
 def raw_resp(status, headers, body):
     """A Resp from raw_request's parts (status must not be None)."""
     return Resp(status, headers, body)

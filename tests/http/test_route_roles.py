@@ -53,6 +53,8 @@ def body_for(method, path):
         return order_body("A")
     if method == "PATCH" and path == "/api/orders/{id}":
         return {"status": "PREPARING"}
+    if method == "POST" and path == "/api/webhooks":
+        return {"url": "http://127.0.0.1:9/roles", "allow_private": True}
     return None
 
 

@@ -3,7 +3,6 @@ checked against the document by the hook conftest.py installs on the
 client, and each test asserts the status it expects."""
 
 import json
-import socket
 import time
 
 import checker
@@ -155,6 +154,39 @@ def test_unknown_path_and_method(api):
     assert api.request("POST", "/healthz", key="").status == 405
 
 
+def test_webhooks(api):
+    url = "http://127.0.0.1:9/oa"
+    r = api.post("/api/webhooks", {"url": url, "events": ["token", "recall"], "allow_private": True})
+    assert r.status == 201 and r.headers["location"] == f"/api/webhooks/{r.body['id']}" and r.body["secret"], r
+    wid = r.body["id"]
+    body = {"url": url, "allow_private": True}
+    assert api.post("/api/webhooks", {"url": url}).body["field"] == "url"
+    assert api.post("/api/webhooks", dict(body, events=["bogus"])).body["field"] == "events"
+    assert api.post("/api/webhooks", dict(body, colour="red")).body["code"] == "unknown_field"
+    r = api.post("/api/webhooks", dict(body, venue="harbour"))
+    assert r.status == 404 and r.body["code"] == "unknown_venue", r
+    assert api.post("/api/webhooks", "[1]").status == 400
+    assert api.post("/api/webhooks", "x" * 70000).status == 413
+    assert api.post("/api/webhooks", body, headers={"Content-Type": "text/plain"}).status == 415
+    for method, path, b in (("POST", "/api/webhooks", body), ("GET", "/api/webhooks", None),
+                            ("GET", f"/api/webhooks/{wid}", None), ("DELETE", f"/api/webhooks/{wid}", None),
+                            ("GET", f"/api/webhooks/{wid}/deliveries", None)):
+        assert api.request(method, path, b, key="").status == 401, (method, path)
+        assert api.request(method, path, b, key="staff").status == 403, (method, path)
+    r = api.get("/api/webhooks")
+    assert r.status == 200 and wid in [w["id"] for w in r.body["webhooks"]], r
+    assert api.get(f"/api/webhooks/{wid}").status == 200
+    assert api.get("/api/webhooks/999999").status == 404
+    api.create()
+    r = api.get(f"/api/webhooks/{wid}/deliveries?limit=5")
+    assert r.status == 200 and r.body["deliveries"] and r.body["deliveries"][-1]["type"] == "token.pending", r
+    assert api.get(f"/api/webhooks/{wid}/deliveries?limit=0").status == 422
+    assert api.get("/api/webhooks/999999/deliveries").status == 404
+    r = api.request("DELETE", f"/api/webhooks/{wid}")
+    assert r.status == 200 and r.body["state"] == "revoked", r
+    assert api.request("DELETE", "/api/webhooks/999999").status == 404
+
+
 def test_malformed_request_framing(api):
     data = (b"GET /api/board HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
             b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
@@ -163,45 +195,17 @@ def test_malformed_request_framing(api):
     assert hook.check("GET", "/api/board", status, headers, body) == "board"
 
 
-def _read_stream(server, path, headers=None, want=1, timeout=5):
-    s = socket.create_connection((server.connect_host, server.port), timeout=timeout)
-    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1"] + [f"{k}: {v}" for k, v in (headers or {}).items()]
-    s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    buf = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            try:
-                part = s.recv(65536)
-            except socket.timeout:
-                break
-            if not part:
-                break
-            buf += part
-            head, _, rest = buf.partition(b"\r\n\r\n")
-            if rest and h._dechunk(rest).count(b"\ndata: ") >= want:
-                break
-    finally:
-        s.close()
-    parsed = h.parse_response(buf)
-    assert parsed, f"no answer: {buf[:300]!r}"
-    status, hdrs, rest, _ = parsed
-    if "chunked" in hdrs.get("transfer-encoding", ""):
-        rest = h._dechunk(rest)
-    return status, hdrs, rest
-
-
 def test_events(api):
     o = api.create()
     api.set_status(o["id"], "READY")
     api.post(f"/api/orders/{o['id']}/recall")
     first = api.get(f"/api/orders/{o['id']}").body["history"][0]["event_id"]
-    status, hdrs, body = _read_stream(api.server, f"/api/events?last_event_id={first - 1}", want=3)
+    status, hdrs, body = h.read_stream(api.server, f"/api/events?last_event_id={first - 1}", want=3)
     assert status == 200
     assert hook.check("GET", "/api/events", status, hdrs, b"") == "events"
     events = checker.check_sse(body)
     assert [e for e, _ in events[:3]] == ["token", "token", "recall"], body[:500]
-    status, hdrs, body = _read_stream(api.server, "/api/events", headers={"Last-Event-ID": "0"}, want=3)
+    status, hdrs, body = h.read_stream(api.server, "/api/events", headers={"Last-Event-ID": "0"}, want=3)
     assert status == 200 and len(checker.check_sse(body)) >= 3
     r = api.get("/api/events?last_event_id=-5", key="")
     assert r.status == 422 and r.body["field"] == "last_event_id"
@@ -212,11 +216,13 @@ def test_events(api):
 def test_head_of_every_get(api):
     """HEAD answers every GET route, with GET's status and no body."""
     o = api.create()
+    w = api.post("/api/webhooks", {"url": "http://127.0.0.1:9/head", "allow_private": True}).body
+    assert api.request("DELETE", f"/api/webhooks/{w['id']}").status == 200
     samples = {"{id}": str(o["id"]), "{token}": o["token"], "{name}": "board.js"}
     for path, item in checker.document()["paths"].items():
         if "head" not in item or path == "/api/openapi.json":
             continue
-        p = path
+        p = path.replace("/api/webhooks/{id}", f"/api/webhooks/{w['id']}")
         for k, v in samples.items():
             p = p.replace(k, v)
         r = api.request("HEAD", p)
