@@ -209,6 +209,17 @@ static int resolved(const char *host, int allow_private, char *why, size_t n)
 	return rc;
 }
 
+/*
+ * libcurl forgives "http:///x" and reads its path as the host; a receiver's
+ * address must spell its host out, so "scheme://" is followed by one.
+ */
+static int authority_follows(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	return p != NULL && p[3] != '\0' && strchr("/?#", p[3]) == NULL;
+}
+
 int hook_url_check(const char *url, unsigned flags, char *why, size_t n)
 {
 	int allow_private = (flags & HOOK_URL_ALLOW_PRIVATE) != 0;
@@ -222,6 +233,10 @@ int hook_url_check(const char *url, unsigned flags, char *why, size_t n)
 	}
 	if (strlen(url) > HOOK_URL_MAX) {
 		snprintf(why, n, "the URL is longer than %d bytes", HOOK_URL_MAX);
+		return -1;
+	}
+	if (!authority_follows(url)) {
+		snprintf(why, n, "the URL has no host");
 		return -1;
 	}
 	u = curl_url();

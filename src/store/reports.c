@@ -170,6 +170,29 @@ const struct reports_table reports_tables[] = {
 	 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
 	 "SELECT count(*) FROM api_keys",
 	 "SELECT count(*) FROM api_keys", false},
+	{"webhook_endpoints", "webhook endpoints", 9, 1, {"0", NULL},
+	 "SELECT id, venue, url, secret, events, allow_private, created_at, revoked_at, "
+	 "failing_since FROM webhook_endpoints WHERE id > $1 ORDER BY id LIMIT $2",
+	 "INSERT INTO webhook_endpoints (id, venue, url, secret, events, allow_private, "
+	 "created_at, revoked_at, failing_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	 "SELECT count(*) FROM webhook_endpoints",
+	 "SELECT count(*) FROM webhook_endpoints", false},
+	/* A delivery leased by a server on the source is free again on the target. */
+	{"webhook_deliveries", "webhook deliveries", 9, 1, {"0", NULL},
+	 "SELECT id, endpoint_id, event_id, state, attempts, next_at, first_try_at, 0, done_at "
+	 "FROM webhook_deliveries WHERE id > $1 ORDER BY id LIMIT $2",
+	 "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, state, attempts, next_at, "
+	 "first_try_at, lease_until, done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	 "SELECT count(*) FROM webhook_deliveries",
+	 "SELECT count(*) FROM webhook_deliveries", false},
+	{"webhook_attempts", "webhook attempts", 7, 2, {"0", "0"},
+	 "SELECT delivery_id, attempt, started_at, duration_ms, status, error, response FROM "
+	 "webhook_attempts WHERE (delivery_id, attempt) > ($1, $2) ORDER BY delivery_id, attempt "
+	 "LIMIT $3",
+	 "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, status, "
+	 "error, response) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	 "SELECT count(*) FROM webhook_attempts",
+	 "SELECT count(*) FROM webhook_attempts", false},
 	/* One row, made by the first migration: the copy sets its value. */
 	{"event_counter", "event counter", 2, 1, {"0", NULL},
 	 "SELECT one, last FROM event_counter WHERE one > $1 ORDER BY one LIMIT $2",
@@ -319,10 +342,19 @@ int reports_fix_sequences(struct store_conn *c, struct tq_error *err)
 	static const char keys_sql[] = "SELECT setval(pg_get_serial_sequence('api_keys', 'id'), "
 	                               "COALESCE(max(id), 0) + 1, false) FROM api_keys";
 
+	static const char hooks_sql[] =
+	    "SELECT setval(pg_get_serial_sequence('webhook_endpoints', 'id'), "
+	    "COALESCE(max(id), 0) + 1, false) FROM webhook_endpoints";
+	static const char deliveries_sql[] =
+	    "SELECT setval(pg_get_serial_sequence('webhook_deliveries', 'id'), "
+	    "COALESCE(max(id), 0) + 1, false) FROM webhook_deliveries";
+
 	if (strcmp(store_conn_backend(c)->dialect, "postgres") != 0)
 		return 0;
 	if (exec(c, orders_sql, 0, NULL, NULL, NULL, err) != 0 ||
-	    exec(c, keys_sql, 0, NULL, NULL, NULL, err) != 0)
+	    exec(c, keys_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    exec(c, hooks_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    exec(c, deliveries_sql, 0, NULL, NULL, NULL, err) != 0)
 		return -1;
 	return 0;
 }

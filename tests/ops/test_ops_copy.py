@@ -44,6 +44,11 @@ def fill(api):
     kid = [ln.split("\t")[0] for ln in run_cli("keys", "list", db=api.server.db).stdout.splitlines()
            if "old-till" in ln][0]
     assert run_cli("keys", "revoke", kid, db=api.server.db).returncode == 0
+    for args in (["http://127.0.0.1:9/hook", "--allow-private"],
+                 ["https://hooks.example.com/ready", "--events", "token,recall"]):
+        r = run_cli("webhooks", "create", *args, db=api.server.db)
+        assert r.returncode == 0, r.stderr
+    assert run_cli("webhooks", "revoke", "2", db=api.server.db).returncode == 0
     return {"raw": raw, "idem": idem, "revoked": revoked}
 
 
@@ -59,6 +64,12 @@ def content(api):
 
 def keys_list(db):
     r = run_cli("keys", "list", db=db)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def webhooks_list(db):
+    r = run_cli("webhooks", "list", db=db)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -87,6 +98,13 @@ def check_continues(api, before, facts):
     opskit.create_key(api.server.db, "staff", "made-after-copy")
     ids = [int(ln.split("\t")[0]) for ln in keys_list(api.server.db).splitlines()]
     assert ids == sorted(set(ids)) and len(ids) == 5, ids
+    # webhook endpoints and their deliveries came along, and a new endpoint follows them
+    r = run_cli("webhooks", "deliveries", "1", db=api.server.db)
+    assert r.returncode == 0 and r.stdout.strip(), f"endpoint 1's deliveries were not copied: {r}"
+    r = run_cli("webhooks", "create", "https://hooks.example.com/new", db=api.server.db)
+    assert r.returncode == 0, r.stderr
+    ids = [int(ln.split("\t")[0]) for ln in webhooks_list(api.server.db).splitlines()]
+    assert ids == [1, 2, 3], ids
 
 
 def test_copy_sqlite_postgres_sqlite_round_trip(pg, ops):
@@ -101,6 +119,7 @@ def test_copy_sqlite_postgres_sqlite_round_trip(pg, ops):
     assert r.returncode == 0, r.stderr
     assert "from sqlite to postgresql" in r.stderr, r.stderr
     assert keys_list(mid) == k1
+    assert webhooks_list(mid) == webhooks_list(src)
     api2 = ops.api(mid, env=QUEUES, keys=api1.keys)
     c2 = content(api2)
     assert c2 == c1, "the PostgreSQL copy differs from the SQLite source"
@@ -111,6 +130,7 @@ def test_copy_sqlite_postgres_sqlite_round_trip(pg, ops):
     assert r.returncode == 0, r.stderr
     assert "from postgresql to sqlite" in r.stderr, r.stderr
     assert keys_list(back) == k2
+    assert webhooks_list(back) == webhooks_list(src)
     api3 = ops.api(back, env=QUEUES, keys=api1.keys)
     c3 = content(api3)
     assert c3 == c1, "the SQLite copy of the copy differs from the source"
