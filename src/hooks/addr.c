@@ -217,7 +217,9 @@ static int authority_follows(const char *url)
 {
 	const char *p = strstr(url, "://");
 
-	return p != NULL && p[3] != '\0' && strchr("/?#", p[3]) == NULL;
+	if (p == NULL)
+		return 1; /* not absolute: libcurl says so */
+	return p[3] != '\0' && strchr("/?#", p[3]) == NULL;
 }
 
 int hook_url_check(const char *url, unsigned flags, char *why, size_t n)
@@ -235,10 +237,6 @@ int hook_url_check(const char *url, unsigned flags, char *why, size_t n)
 		snprintf(why, n, "the URL is longer than %d bytes", HOOK_URL_MAX);
 		return -1;
 	}
-	if (!authority_follows(url)) {
-		snprintf(why, n, "the URL has no host");
-		return -1;
-	}
 	u = curl_url();
 	if (u == NULL) {
 		snprintf(why, n, "out of memory checking the URL");
@@ -254,7 +252,8 @@ int hook_url_check(const char *url, unsigned flags, char *why, size_t n)
 		         scheme);
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+	if (!authority_follows(url) || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    host[0] == '\0') {
 		snprintf(why, n, "the URL has no host");
 		goto out;
 	}

@@ -196,6 +196,7 @@ static void test_url(void **state)
 	expect_url("file:///etc/passwd", 0, "scheme is file");
 	expect_url("gopher://x/", 0, "scheme");
 	expect_url("https://", 0, "");
+	expect_url("http:///hook", 0, "no host");
 	expect_url("https://user:pw@hooks.example.com/", 0, "user name or password");
 	expect_url("http://127.0.0.1:9/", 0, "127.0.0.1 is a loopback address");
 	expect_url("http://127.0.0.1:9/", HOOK_URL_ALLOW_PRIVATE, NULL);
