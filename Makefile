@@ -23,7 +23,7 @@ endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wvla -Wwrite-strings -Werror
-PKGS := libmicrohttpd jansson libpq sqlite3 libqrencode libcurl
+PKGS := libmicrohttpd jansson libpq sqlite3 libqrencode libcurl harfbuzz freetype2 fribidi
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
@@ -76,6 +76,10 @@ $(B)/tests/store_contract: tests/store/contract.c $(B)/libtokenq.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(B)/libtokenq.a \
 		$(ALL_LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
+
+$(B)/tests/print_driver: tests/print/print_driver.c $(B)/libtokenq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libtokenq.a $(ALL_LDFLAGS) $(LIBS)
 
 run:
 	@scripts/deps.sh build

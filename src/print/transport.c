@@ -1,0 +1,339 @@
+/*
+ * Print jobs over TCP or to a device (see transport.h). Sockets are
+ * non-blocking and every wait is a poll() against one deadline, so a
+ * printer that accepts the connection and then says nothing costs the
+ * caller the i/o timeout and no more.
+ *
+ * Status bytes (Epson's real-time status, DLE EOT n): each answer has bits
+ * 1 and 4 set and bit 7 clear; for n = 1 bit 3 means offline; for n = 4
+ * bits 5 and 6 mean the paper roll end sensor found no paper.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "print/transport.h"
+
+#define DEFAULT_CONNECT_MS 2000
+#define DEFAULT_IO_MS      5000
+
+const char *print_status_name(enum print_status s)
+{
+	switch (s) {
+	case PRINT_OK:
+		return "ok";
+	case PRINT_OFFLINE:
+		return "offline";
+	case PRINT_PAPER_OUT:
+		return "paper_out";
+	case PRINT_TIMEOUT:
+		return "timeout";
+	}
+	return "unknown";
+}
+
+int print_addr_parse(const char *s, struct print_addr *out, char *err, size_t errlen)
+{
+	const char *host, *colon, *end;
+	size_t hlen;
+	long port = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL || s[0] == '\0') {
+		snprintf(err, errlen, "the printer address is empty");
+		return -1;
+	}
+	if (s[0] == '/') {
+		if (strlen(s) >= sizeof(out->host)) {
+			snprintf(err, errlen, "the printer device path is too long");
+			return -1;
+		}
+		out->is_device = 1;
+		snprintf(out->host, sizeof(out->host), "%s", s);
+		return 0;
+	}
+	if (strncmp(s, "tcp://", 6) != 0) {
+		snprintf(err, errlen,
+		         "the printer address must be tcp://HOST:PORT or a device path");
+		return -1;
+	}
+	host = s + 6;
+	if (host[0] == '[') {
+		end = strchr(host, ']');
+		if (end == NULL || end[1] != ':') {
+			snprintf(err, errlen, "the printer address has a bad [IPv6] host");
+			return -1;
+		}
+		host++;
+		colon = end + 1;
+	} else {
+		colon = strrchr(host, ':');
+		end = colon;
+		if (colon == NULL || memchr(host, ':', (size_t)(colon - host)) != NULL) {
+			snprintf(err, errlen, "the printer address needs a port: tcp://HOST:PORT");
+			return -1;
+		}
+	}
+	hlen = (size_t)(end - host);
+	if (hlen == 0 || hlen >= sizeof(out->host) || strcspn(host, "/?# ") < hlen) {
+		snprintf(err, errlen, "the printer address has a bad host");
+		return -1;
+	}
+	if (colon[1] == '\0' || strlen(colon + 1) > 5 ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+		snprintf(err, errlen, "the printer port must be a number from 1 to 65535");
+		return -1;
+	}
+	for (const char *p = colon + 1; *p; p++)
+		port = port * 10 + (*p - '0');
+	if (port < 1 || port > 65535) {
+		snprintf(err, errlen, "the printer port must be a number from 1 to 65535");
+		return -1;
+	}
+	memcpy(out->host, host, hlen);
+	out->host[hlen] = '\0';
+	snprintf(out->port, sizeof(out->port), "%ld", port);
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for events on fd until the deadline: 1 ready, 0 timed out, -1 error. */
+static int wait_fd(int fd, short events, long long deadline)
+{
+	for (;;) {
+		long long left = deadline - now_ms();
+		struct pollfd p = {fd, events, 0};
+		int rc;
+
+		if (left <= 0)
+			return 0;
+		rc = poll(&p, 1, (int)left);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return 0;
+		if (p.revents & (POLLERR | POLLNVAL))
+			return -1;
+		return 1; /* POLLHUP too: the read or write says what happened */
+	}
+}
+
+static enum print_status connect_tcp(const struct print_addr *a, int connect_ms, int *fdp)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	enum print_status st = PRINT_OFFLINE;
+	long long deadline = now_ms() + connect_ms;
+
+	*fdp = -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(a->host, a->port, &hints, &res) != 0)
+		return PRINT_OFFLINE;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		                ai->ai_protocol);
+		int err = 0, w;
+		socklen_t len = sizeof(err);
+
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			*fdp = fd;
+			st = PRINT_OK;
+			break;
+		}
+		if (errno != EINPROGRESS) {
+			close(fd);
+			continue;
+		}
+		w = wait_fd(fd, POLLOUT, deadline);
+		if (w == 0) {
+			close(fd);
+			st = PRINT_TIMEOUT;
+			break;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0 && w > 0) {
+			*fdp = fd;
+			st = PRINT_OK;
+			break;
+		}
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return st;
+}
+
+/* Writes all n bytes before the deadline. */
+static enum print_status send_all(int fd, const unsigned char *p, size_t n, long long deadline)
+{
+	while (n > 0) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return PRINT_OFFLINE;
+		switch (wait_fd(fd, POLLOUT, deadline)) {
+		case 0:
+			return PRINT_TIMEOUT;
+		case -1:
+			return PRINT_OFFLINE;
+		}
+	}
+	return PRINT_OK;
+}
+
+/* Sends DLE EOT n and reads the one status byte that answers it. */
+static enum print_status ask(int fd, int n, unsigned char *byte, long long deadline)
+{
+	unsigned char cmd[] = {0x10, 0x04, (unsigned char)n};
+	enum print_status st = send_all(fd, cmd, sizeof(cmd), deadline);
+
+	if (st != PRINT_OK)
+		return st;
+	for (;;) {
+		ssize_t k = recv(fd, byte, 1, 0);
+
+		if (k == 1) {
+			/* Bits 1 and 4 set, 7 clear: a status byte, not a stray answer. */
+			if ((*byte & 0x93) == 0x12)
+				return PRINT_OK;
+			continue;
+		}
+		if (k == 0)
+			return PRINT_OFFLINE;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return PRINT_OFFLINE;
+		switch (wait_fd(fd, POLLIN, deadline)) {
+		case 0:
+			return PRINT_TIMEOUT;
+		case -1:
+			return PRINT_OFFLINE;
+		}
+	}
+}
+
+static enum print_status status(int fd, long long deadline)
+{
+	unsigned char b;
+	enum print_status st = ask(fd, 1, &b, deadline);
+
+	if (st != PRINT_OK)
+		return st;
+	if (b & 0x08) {
+		/* Offline: an open cover or no paper. Ask the paper sensor which. */
+		if (ask(fd, 4, &b, deadline) == PRINT_OK && (b & 0x60))
+			return PRINT_PAPER_OUT;
+		return PRINT_OFFLINE;
+	}
+	st = ask(fd, 4, &b, deadline);
+	if (st != PRINT_OK)
+		return st;
+	return (b & 0x60) ? PRINT_PAPER_OUT : PRINT_OK;
+}
+
+static void defaults(const struct print_timeouts *t, int *c, int *io)
+{
+	*c = t && t->connect_ms > 0 ? t->connect_ms : DEFAULT_CONNECT_MS;
+	*io = t && t->io_ms > 0 ? t->io_ms : DEFAULT_IO_MS;
+}
+
+static enum print_status to_device(const struct print_addr *a, const void *data, size_t n,
+                                   int io_ms)
+{
+	long long deadline = now_ms() + io_ms;
+	const unsigned char *p = data;
+	enum print_status st = PRINT_OK;
+	int fd = open(a->host, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return PRINT_OFFLINE;
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			st = PRINT_OFFLINE;
+			break;
+		}
+		if (wait_fd(fd, POLLOUT, deadline) != 1) {
+			st = PRINT_TIMEOUT;
+			break;
+		}
+	}
+	close(fd);
+	return st;
+}
+
+enum print_status print_send(const struct print_addr *a, const void *data, size_t n,
+                             const struct print_timeouts *timeouts)
+{
+	enum print_status st;
+	long long deadline;
+	int fd, cms, ioms;
+
+	defaults(timeouts, &cms, &ioms);
+	if (a->is_device)
+		return to_device(a, data, n, ioms);
+	st = connect_tcp(a, cms, &fd);
+	if (st != PRINT_OK)
+		return st;
+	deadline = now_ms() + ioms;
+	st = status(fd, deadline);
+	if (st == PRINT_OK)
+		st = send_all(fd, data, n, deadline);
+	close(fd);
+	return st;
+}
+
+enum print_status print_query(const struct print_addr *a, const struct print_timeouts *timeouts)
+{
+	enum print_status st;
+	int fd, cms, ioms;
+
+	defaults(timeouts, &cms, &ioms);
+	if (a->is_device) {
+		fd = open(a->host, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return PRINT_OFFLINE;
+		close(fd);
+		return PRINT_OK;
+	}
+	st = connect_tcp(a, cms, &fd);
+	if (st != PRINT_OK)
+		return st;
+	st = status(fd, now_ms() + ioms);
+	close(fd);
+	return st;
+}
