@@ -341,9 +341,10 @@ int escpos_ticket(const struct print_ticket *t, struct raster_fonts *fonts, stru
 	if (t->note && t->note[0] && paragraph(out, t, fonts, t->note, RASTER_START))
 		return -1;
 	if (t->qr_url && t->qr_url[0]) {
+		/* A blank line above and below: the code needs its quiet zone. */
 		if (escpos_newline(out) || escpos_align(out, ESCPOS_CENTER) ||
 		    escpos_qr(out, t->qr_url, strlen(t->qr_url), 6, ESCPOS_QR_M) ||
-		    escpos_align(out, ESCPOS_LEFT))
+		    escpos_newline(out) || escpos_align(out, ESCPOS_LEFT))
 			return -1;
 	}
 	if (escpos_feed(out, 4) || escpos_cut(out, 1))

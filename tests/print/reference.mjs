@@ -34,13 +34,18 @@ const money = (minor) => {
   return (neg ? '-' : '') + Math.floor(v / s) + '.' + String(v % s).padStart(d, '0');
 };
 
-const encoder = new ReceiptPrinterEncoder({
+const options = {
   printerModel: 'citizen-ct-s310ii', // 48 columns of font A, 576 dots
   codepageMapping: 'epson',
   imageMode: 'raster',
   newline: '\n',
   feedBeforeCut: 4,
-});
+};
+const encoder = new ReceiptPrinterEncoder(options);
+// ESC @ goes out on its own: the encoder's line composer would put the first
+// line's centring spaces before it, and ESC @ clears them from the printer's
+// buffer. Its own line feed is dropped.
+const head = new ReceiptPrinterEncoder(options).initialize().encode().slice(0, -1);
 
 const image = (name) => {
   const img = images.find((i) => i.after === name);
@@ -58,7 +63,7 @@ const image = (name) => {
   return true;
 };
 
-encoder.initialize().codepage(t.codepage === 437 ? 'cp437' : 'cp858');
+encoder.codepage(t.codepage === 437 ? 'cp437' : 'cp858');
 encoder.align('center');
 if (t.venue) encoder.bold(true).line(t.venue).bold(false);
 if (t.queue) encoder.line(t.queue);
@@ -93,4 +98,5 @@ if (t.qr_url) {
   encoder.align('center').qrcode(t.qr_url, {model: 2, size: 6, errorlevel: 'm'}).align('left');
 }
 encoder.cut('partial');
+process.stdout.write(head);
 process.stdout.write(encoder.encode());
