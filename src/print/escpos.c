@@ -209,12 +209,12 @@ static size_t wrap(const char *s, size_t n, size_t width, size_t *skip)
 	return cut;
 }
 
-/* One or more lines of text, wrapped at the 48 columns; or the raster image
- * of the text when the code page cannot hold it. */
-static int paragraph(struct buf *b, const struct print_ticket *t, struct raster_fonts *fonts,
-                     const char *s, enum raster_align ralign)
+/* One line of text (no '\n'), wrapped at the 48 columns; or the raster
+ * image of it when the code page cannot hold it. */
+static int text_line(struct buf *b, const struct print_ticket *t, struct raster_fonts *fonts,
+                     const char *s, size_t n, enum raster_align ralign)
 {
-	size_t n = strlen(s), len, skip;
+	size_t len, skip;
 
 	if (!codepage_fits(t->codepage, s, n)) {
 		struct raster_img img;
@@ -235,6 +235,25 @@ static int paragraph(struct buf *b, const struct print_ticket *t, struct raster_
 		n -= skip;
 	} while (n > 0);
 	return 0;
+}
+
+/* The text s line by line: a note may hold line breaks, and only the lines
+ * the code page cannot hold become images. */
+static int paragraph(struct buf *b, const struct print_ticket *t, struct raster_fonts *fonts,
+                     const char *s, enum raster_align ralign)
+{
+	for (;;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		size_t len = n > 0 && s[n - 1] == '\r' ? n - 1 : n;
+
+		if (len > 0 ? text_line(b, t, fonts, s, len, ralign) != 0
+		            : nl != NULL && escpos_newline(b) != 0)
+			return -1;
+		if (nl == NULL)
+			return 0;
+		s = nl + 1;
+	}
 }
 
 /* left padded to the line, then right flush with the last column. */
@@ -297,7 +316,7 @@ static int item(struct buf *b, const struct print_ticket *t, struct raster_fonts
 int escpos_ticket(const struct print_ticket *t, struct raster_fonts *fonts, struct buf *out)
 {
 	char total[80], money[48];
-	size_t i, tcols;
+	size_t i;
 	int k;
 
 	if (t->token == NULL || t->token[0] == '\0')
@@ -313,11 +332,9 @@ int escpos_ticket(const struct print_ticket *t, struct raster_fonts *fonts, stru
 	    paragraph(out, t, fonts, t->queue_name, RASTER_CENTER))
 		return -1;
 
-	/* The token as large as the line allows, up to four times. */
-	tcols = codepage_columns(t->token, strlen(t->token));
-	k = tcols * 4 <= ESCPOS_COLUMNS ? 4 : tcols * 3 <= ESCPOS_COLUMNS ? 3 : 2;
-	if (tcols * 2 > ESCPOS_COLUMNS)
-		k = 1;
+	/* The token in double width and height (GS ! 0x11), as on the issue's
+	 * tickets; one too long for that goes out in normal size. */
+	k = codepage_columns(t->token, strlen(t->token)) * 2 <= ESCPOS_COLUMNS ? 2 : 1;
 	if (escpos_size(out, k, k) || escpos_bold(out, 1) ||
 	    escpos_text(out, t->codepage, t->token, strlen(t->token)) || escpos_newline(out) ||
 	    escpos_bold(out, 0) || escpos_size(out, 1, 1))

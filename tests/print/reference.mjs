@@ -67,7 +67,7 @@ encoder.codepage(t.codepage === 437 ? 'cp437' : 'cp858');
 encoder.align('center');
 if (t.venue) encoder.bold(true).line(t.venue).bold(false);
 if (t.queue) encoder.line(t.queue);
-const k = t.token.length * 4 <= COLUMNS ? 4 : t.token.length * 3 <= COLUMNS ? 3 : 2;
+const k = t.token.length * 2 <= COLUMNS ? 2 : 1;
 encoder.size(k, k).bold(true).line(t.token).bold(false).size(1, 1);
 encoder.align('left');
 encoder.line('-'.repeat(COLUMNS));

@@ -215,15 +215,32 @@ static void test_ticket_frame(void **state)
 	                    "d\x04\x1dV\x01",
 	                    6);
 	assert_true(contains(b,
-	                     "\x1d!\x33\x1b"
+	                     "\x1d!\x11\x1b"
 	                     "E\x01"
 	                     "A-042\n",
-	                     11)); /* 4x token */
+	                     11)); /* double size */
 	assert_true(contains(b, "2 x Masala tea", 14));
 	assert_true(contains(b, "       3.00\n", 12));
 	assert_true(contains(b, "EUR 18.00\n", 10));
 	assert_true(contains(b, "1P0http://tokenq.local/o/1", 26));
 	assert_false(contains(b, "?", 1));
+}
+
+/* A note's line breaks are kept; each line is text when the page holds it. */
+static void test_ticket_note_lines(void **state)
+{
+	struct buf *b = *state;
+	struct print_ticket t = ticket();
+	const char *want = "08:15\nNo sugar\n\nExtra hot\n\n";
+
+	t.note = "No sugar\r\n\nExtra hot\n";
+	t.qr_url = NULL;
+	assert_int_equal(escpos_ticket(&t, NULL, b), 0);
+	assert_false(contains(b, want, strlen(want))); /* no blank line for the last \n */
+	want = "08:15\nNo sugar\n\nExtra hot\n\x1b"
+	       "d";
+	assert_true(contains(b, want, strlen(want)));
+	assert_false(contains(b, "\x1dv0", 3));
 }
 
 static void test_ticket_refusals(void **state)
@@ -274,6 +291,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_raster_bands, setup, teardown),
 	    cmocka_unit_test(test_money),
 	    cmocka_unit_test_setup_teardown(test_ticket_frame, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ticket_note_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_wraps_long_names, setup, teardown),
 	};
