@@ -23,6 +23,7 @@
 
 #define DEFAULT_CONNECT_MS 2000
 #define DEFAULT_IO_MS      5000
+#define LINGER_MS          250 /* the most a finished job waits for the printer to close */
 
 const char *print_status_name(enum print_status s)
 {
@@ -181,11 +182,13 @@ static enum print_status connect_tcp(const struct print_addr *a, int connect_ms,
 	return st;
 }
 
-/* Writes all n bytes before the deadline. */
-static enum print_status send_all(int fd, const unsigned char *p, size_t n, long long deadline)
+/* Writes all n bytes before the deadline; send() on a socket, so that a
+ * printer gone away is an error (MSG_NOSIGNAL) and never SIGPIPE. */
+static enum print_status send_all(int fd, int is_socket, const unsigned char *p, size_t n,
+                                  long long deadline)
 {
 	while (n > 0) {
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t k = is_socket ? send(fd, p, n, MSG_NOSIGNAL) : write(fd, p, n);
 
 		if (k > 0) {
 			p += k;
@@ -206,11 +209,32 @@ static enum print_status send_all(int fd, const unsigned char *p, size_t n, long
 	return PRINT_OK;
 }
 
+/* Closes a connection so the job's last bytes are not lost: unread input
+ * at close() makes the kernel reset the connection and drop what is still
+ * queued, and a printer may send status bytes unasked (a DLE EOT pattern
+ * inside an image). So: drain, half-close, and wait briefly for the
+ * printer's end. */
+static void finish(int fd, long long deadline)
+{
+	long long linger = now_ms() + LINGER_MS;
+	char sink[256];
+
+	if (linger > deadline)
+		linger = deadline;
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+	if (shutdown(fd, SHUT_WR) == 0) {
+		while (wait_fd(fd, POLLIN, linger) == 1 && recv(fd, sink, sizeof(sink), 0) > 0)
+			;
+	}
+	close(fd);
+}
+
 /* Sends DLE EOT n and reads the one status byte that answers it. */
 static enum print_status ask(int fd, int n, unsigned char *byte, long long deadline)
 {
 	unsigned char cmd[] = {0x10, 0x04, (unsigned char)n};
-	enum print_status st = send_all(fd, cmd, sizeof(cmd), deadline);
+	enum print_status st = send_all(fd, 1, cmd, sizeof(cmd), deadline);
 
 	if (st != PRINT_OK)
 		return st;
@@ -266,32 +290,12 @@ static void defaults(const struct print_timeouts *t, int *c, int *io)
 static enum print_status to_device(const struct print_addr *a, const void *data, size_t n,
                                    int io_ms)
 {
-	long long deadline = now_ms() + io_ms;
-	const unsigned char *p = data;
-	enum print_status st = PRINT_OK;
+	enum print_status st;
 	int fd = open(a->host, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return PRINT_OFFLINE;
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k > 0) {
-			p += k;
-			n -= (size_t)k;
-			continue;
-		}
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			st = PRINT_OFFLINE;
-			break;
-		}
-		if (wait_fd(fd, POLLOUT, deadline) != 1) {
-			st = PRINT_TIMEOUT;
-			break;
-		}
-	}
+	st = send_all(fd, 0, data, n, now_ms() + io_ms);
 	close(fd);
 	return st;
 }
@@ -312,8 +316,11 @@ enum print_status print_send(const struct print_addr *a, const void *data, size_
 	deadline = now_ms() + ioms;
 	st = status(fd, deadline);
 	if (st == PRINT_OK)
-		st = send_all(fd, data, n, deadline);
-	close(fd);
+		st = send_all(fd, 1, data, n, deadline);
+	if (st == PRINT_OK)
+		finish(fd, deadline);
+	else
+		close(fd);
 	return st;
 }
 
