@@ -54,6 +54,10 @@ class FakePrinter:
 
     def close(self):
         self._done.set()
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes accept(); close() does not
+        except OSError:
+            pass
         self._sock.close()
         self._thread.join(2)
 

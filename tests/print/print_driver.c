@@ -7,6 +7,7 @@
  *   print_driver send ADDRESS TICKET.json [CONNECT_MS IO_MS]
  *   print_driver query ADDRESS [CONNECT_MS IO_MS]
  *   print_driver address ADDRESS               parse only
+ *   print_driver map 437|858 TEXT              TEXT in the code page on stdout
  *
  * send and query print the status ("ok", "paper_out", ...) and the time
  * taken in milliseconds, and exit 0 only for "ok".
@@ -118,6 +119,14 @@ int main(int argc, char **argv)
 			rc = 0;
 		goto out;
 	}
+	if (argc == 4 && strcmp(argv[1], "map") == 0) {
+		enum codepage p = strcmp(argv[2], "437") == 0 ? CODEPAGE_CP437 : CODEPAGE_CP858;
+
+		if (escpos_text(&b, p, argv[3], strlen(argv[3])) == 0 &&
+		    fwrite(b.data, 1, b.len, stdout) == b.len)
+			rc = 0;
+		goto out;
+	}
 	if (argc >= 3 && strcmp(argv[1], "address") == 0) {
 		if (print_addr_parse(argv[2], &addr, err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
@@ -153,9 +162,9 @@ int main(int argc, char **argv)
 		rc = st == PRINT_OK ? 0 : 1;
 		goto out;
 	}
-	fprintf(stderr,
-	        "usage: print_driver encode TICKET.json | send ADDRESS TICKET.json "
-	        "[CONNECT_MS IO_MS] | query ADDRESS [CONNECT_MS IO_MS] | address ADDRESS\n");
+	fprintf(stderr, "usage: print_driver encode TICKET.json | send ADDRESS TICKET.json "
+	                "[CONNECT_MS IO_MS] | query ADDRESS [CONNECT_MS IO_MS] | address ADDRESS | "
+	                "map 437|858 TEXT\n");
 out:
 	buf_release(&b);
 	return rc;

@@ -149,6 +149,17 @@ def test_no_qr_without_url(tmp_path):
     assert_same_paper(ours, reference(ticket, tmp_path))
 
 
+@pytest.mark.parametrize("page,codec", [(437, "cp437"), (858, "cp858")])
+def test_code_page_tables_agree_with_python_codecs(page, codec):
+    """Every printable byte of the page, from its character and back."""
+    want = bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
+    r = run("map", page, want.decode(codec))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == want
+    assert run("map", page, "\u0627").returncode != 0  # Arabic: not in any
+    assert run("map", page, "a\tb").returncode != 0  # controls never go as text
+
+
 def to_png(width, height, rows, path):
     img = Image.new("1", (width, height), 0)
     img.putdata([(row[x >> 3] >> (7 - (x & 7))) & 1 for row in rows for x in range(width)])
@@ -235,14 +246,23 @@ def printer(request):
     p.close()
 
 
-def test_job_reaches_a_ready_printer(printer, tmp_path):
+@pytest.mark.parametrize("note", ["latin", "arabic", "long"])
+def test_job_reaches_a_ready_printer(printer, note, tmp_path):
+    """The printer gets exactly the encoded bytes, after the two queries; the
+    long note (many image bands) makes a job of several hundred KiB."""
+    text = {"latin": TICKET["note"], "arabic": NOTES["arabic"][0],
+            "long": "\n".join([NOTES["hindi"][0]] * 400)}[note]
+    ticket = dict(TICKET, note=text)
     path = tmp_path / "t.json"
-    path.write_text(json.dumps(TICKET, ensure_ascii=False))
-    r = run("send", printer.address, path, 1000, 3000)
+    path.write_text(json.dumps(ticket, ensure_ascii=False))
+    r = run("send", printer.address, path, 1000, 5000)
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert r.stdout.split()[0] == b"ok"
-    assert printer.wait_jobs(1) == [encode(TICKET, tmp_path)]
+    want = encode(ticket, tmp_path)
+    assert printer.wait_jobs(1) == [want]
     assert printer.queries == [1, 4]
+    if note == "long":
+        assert len(want) > 300_000
 
 
 @pytest.mark.parametrize("printer", ["paper_out"], indirect=True)
