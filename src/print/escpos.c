@@ -211,7 +211,7 @@ static size_t wrap(const char *s, size_t n, size_t width, size_t *skip)
 
 /* One line of text (no '\n'), wrapped at the 48 columns; or the raster
  * image of it when the code page cannot hold it. */
-static int text_line(struct buf *b, const struct print_ticket *t, struct raster_fonts *fonts,
+static int text_line(struct buf *b, const struct escpos_ticket *t, struct raster_fonts *fonts,
                      const char *s, size_t n, enum raster_align ralign)
 {
 	size_t len, skip;
@@ -239,7 +239,7 @@ static int text_line(struct buf *b, const struct print_ticket *t, struct raster_
 
 /* The text s line by line: a note may hold line breaks, and only the lines
  * the code page cannot hold become images. */
-static int paragraph(struct buf *b, const struct print_ticket *t, struct raster_fonts *fonts,
+static int paragraph(struct buf *b, const struct escpos_ticket *t, struct raster_fonts *fonts,
                      const char *s, enum raster_align ralign)
 {
 	for (;;) {
@@ -281,8 +281,8 @@ static int rule(struct buf *b)
 	return buf_add(b, line, sizeof(line));
 }
 
-static int item(struct buf *b, const struct print_ticket *t, struct raster_fonts *fonts,
-                const struct print_item *it)
+static int item(struct buf *b, const struct escpos_ticket *t, struct raster_fonts *fonts,
+                const struct escpos_item *it)
 {
 	char qty[32], amount[48], line[ESCPOS_COLUMNS * 4 + 1];
 	const char *name = it->name ? it->name : "";
@@ -313,7 +313,7 @@ static int item(struct buf *b, const struct print_ticket *t, struct raster_fonts
 	return 0;
 }
 
-int escpos_ticket(const struct print_ticket *t, struct raster_fonts *fonts, struct buf *out)
+int escpos_write_ticket(const struct escpos_ticket *t, struct raster_fonts *fonts, struct buf *out)
 {
 	char total[80], money[48];
 	size_t i;

@@ -1,9 +1,10 @@
 /*
  * ESC/POS: the command language of thermal receipt printers (Epson and the
- * many printers that copy it). Each escpos_* function appends one command to
- * a byte buffer; escpos_ticket() writes a whole order ticket: the venue, the
- * token in large type, the items in columns, the total, the time, the note,
- * a QR code of the customer page drawn by the printer itself, and a cut.
+ * many printers that copy it). Each escpos_* function appends one command
+ * to a byte buffer; escpos_write_ticket() writes a whole order ticket: the
+ * venue, the token in double size, the items in columns, the total, the
+ * time, the note, a QR code of the customer page drawn by the printer
+ * itself, and a cut.
  *
  * Text goes out in one code page (CP437 or CP858). A line with a character
  * the code page lacks goes out as a raster image drawn with a real text
@@ -49,17 +50,17 @@ int escpos_qr(struct buf *b, const char *data, size_t n, int size, enum escpos_q
 int escpos_raster(struct buf *b, const struct raster_img *img);
 int escpos_cut(struct buf *b, int partial); /* GS V 0 | GS V 1 */
 
-struct print_item {
+struct escpos_item {
 	const char *name; /* UTF-8 */
 	long quantity;
 	int64_t unit_price; /* minor units */
 };
 
-struct print_ticket {
+struct escpos_ticket {
 	const char *token;      /* "A-042" */
 	const char *queue_name; /* may be NULL */
 	const char *venue_name; /* may be NULL */
-	const struct print_item *items;
+	const struct escpos_item *items;
 	size_t nitems;
 	int64_t total;        /* minor units */
 	const char *currency; /* "EUR"; may be NULL */
@@ -70,10 +71,13 @@ struct print_ticket {
 	enum codepage codepage;
 };
 
-/* Appends the ticket to out. fonts draws the text the code page cannot
- * hold; with fonts NULL such text makes the call fail (-1) rather than print
- * question marks. */
-int escpos_ticket(const struct print_ticket *t, struct raster_fonts *fonts, struct buf *out);
+/* Appends the ticket to out (the strings are read, never kept). fonts
+ * draws the text the code page cannot hold; with fonts NULL such text
+ * makes the call fail (-1) rather than print question marks. Also -1: no
+ * token, a quantity outside 1..1000000, an amount wider than its 12
+ * columns, or out's limit reached (a job of Latin text is about 1 KiB,
+ * each line drawn as an image about 2.5 KiB more). On -1 throw out away. */
+int escpos_write_ticket(const struct escpos_ticket *t, struct raster_fonts *fonts, struct buf *out);
 
 /* Money in minor units as text with the decimal point: 1250, 2 -> "12.50". */
 void escpos_money(int64_t minor, int digits, char out[48]);

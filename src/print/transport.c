@@ -25,22 +25,22 @@
 #define DEFAULT_IO_MS      5000
 #define LINGER_MS          250 /* the most a finished job waits for the printer to close */
 
-const char *print_status_name(enum print_status s)
+const char *transport_status_name(enum transport_status s)
 {
 	switch (s) {
-	case PRINT_OK:
+	case TRANSPORT_OK:
 		return "ok";
-	case PRINT_OFFLINE:
+	case TRANSPORT_OFFLINE:
 		return "offline";
-	case PRINT_PAPER_OUT:
+	case TRANSPORT_PAPER_OUT:
 		return "paper_out";
-	case PRINT_TIMEOUT:
+	case TRANSPORT_TIMEOUT:
 		return "timeout";
 	}
 	return "unknown";
 }
 
-int print_addr_parse(const char *s, struct print_addr *out, char *err, size_t errlen)
+int transport_addr_parse(const char *s, struct transport_addr *out, char *err, size_t errlen)
 {
 	const char *host, *colon, *end;
 	size_t hlen;
@@ -135,10 +135,10 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-static enum print_status connect_tcp(const struct print_addr *a, int connect_ms, int *fdp)
+static enum transport_status connect_tcp(const struct transport_addr *a, int connect_ms, int *fdp)
 {
 	struct addrinfo hints, *res = NULL, *ai;
-	enum print_status st = PRINT_OFFLINE;
+	enum transport_status st = TRANSPORT_OFFLINE;
 	long long deadline = now_ms() + connect_ms;
 
 	*fdp = -1;
@@ -147,7 +147,7 @@ static enum print_status connect_tcp(const struct print_addr *a, int connect_ms,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	if (getaddrinfo(a->host, a->port, &hints, &res) != 0)
-		return PRINT_OFFLINE;
+		return TRANSPORT_OFFLINE;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		                ai->ai_protocol);
@@ -158,7 +158,7 @@ static enum print_status connect_tcp(const struct print_addr *a, int connect_ms,
 			continue;
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
 			*fdp = fd;
-			st = PRINT_OK;
+			st = TRANSPORT_OK;
 			break;
 		}
 		if (errno != EINPROGRESS) {
@@ -168,12 +168,12 @@ static enum print_status connect_tcp(const struct print_addr *a, int connect_ms,
 		w = wait_fd(fd, POLLOUT, deadline);
 		if (w == 0) {
 			close(fd);
-			st = PRINT_TIMEOUT;
+			st = TRANSPORT_TIMEOUT;
 			break;
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0 && w > 0) {
 			*fdp = fd;
-			st = PRINT_OK;
+			st = TRANSPORT_OK;
 			break;
 		}
 		close(fd);
@@ -184,8 +184,8 @@ static enum print_status connect_tcp(const struct print_addr *a, int connect_ms,
 
 /* Writes all n bytes before the deadline; send() on a socket, so that a
  * printer gone away is an error (MSG_NOSIGNAL) and never SIGPIPE. */
-static enum print_status send_all(int fd, int is_socket, const unsigned char *p, size_t n,
-                                  long long deadline)
+static enum transport_status send_all(int fd, int is_socket, const unsigned char *p, size_t n,
+                                      long long deadline)
 {
 	while (n > 0) {
 		ssize_t k = is_socket ? send(fd, p, n, MSG_NOSIGNAL) : write(fd, p, n);
@@ -198,15 +198,15 @@ static enum print_status send_all(int fd, int is_socket, const unsigned char *p,
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			return PRINT_OFFLINE;
+			return TRANSPORT_OFFLINE;
 		switch (wait_fd(fd, POLLOUT, deadline)) {
 		case 0:
-			return PRINT_TIMEOUT;
+			return TRANSPORT_TIMEOUT;
 		case -1:
-			return PRINT_OFFLINE;
+			return TRANSPORT_OFFLINE;
 		}
 	}
-	return PRINT_OK;
+	return TRANSPORT_OK;
 }
 
 /* Closes a connection so the job's last bytes are not lost: unread input
@@ -231,12 +231,12 @@ static void finish(int fd, long long deadline)
 }
 
 /* Sends DLE EOT n and reads the one status byte that answers it. */
-static enum print_status ask(int fd, int n, unsigned char *byte, long long deadline)
+static enum transport_status ask(int fd, int n, unsigned char *byte, long long deadline)
 {
 	unsigned char cmd[] = {0x10, 0x04, (unsigned char)n};
-	enum print_status st = send_all(fd, 1, cmd, sizeof(cmd), deadline);
+	enum transport_status st = send_all(fd, 1, cmd, sizeof(cmd), deadline);
 
-	if (st != PRINT_OK)
+	if (st != TRANSPORT_OK)
 		return st;
 	for (;;) {
 		ssize_t k = recv(fd, byte, 1, 0);
@@ -244,66 +244,66 @@ static enum print_status ask(int fd, int n, unsigned char *byte, long long deadl
 		if (k == 1) {
 			/* Bits 1 and 4 set, 7 clear: a status byte, not a stray answer. */
 			if ((*byte & 0x93) == 0x12)
-				return PRINT_OK;
+				return TRANSPORT_OK;
 			continue;
 		}
 		if (k == 0)
-			return PRINT_OFFLINE;
+			return TRANSPORT_OFFLINE;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return PRINT_OFFLINE;
+			return TRANSPORT_OFFLINE;
 		switch (wait_fd(fd, POLLIN, deadline)) {
 		case 0:
-			return PRINT_TIMEOUT;
+			return TRANSPORT_TIMEOUT;
 		case -1:
-			return PRINT_OFFLINE;
+			return TRANSPORT_OFFLINE;
 		}
 	}
 }
 
-static enum print_status status(int fd, long long deadline)
+static enum transport_status status(int fd, long long deadline)
 {
 	unsigned char b;
-	enum print_status st = ask(fd, 1, &b, deadline);
+	enum transport_status st = ask(fd, 1, &b, deadline);
 
-	if (st != PRINT_OK)
+	if (st != TRANSPORT_OK)
 		return st;
 	if (b & 0x08) {
 		/* Offline: an open cover or no paper. Ask the paper sensor which. */
-		if (ask(fd, 4, &b, deadline) == PRINT_OK && (b & 0x60))
-			return PRINT_PAPER_OUT;
-		return PRINT_OFFLINE;
+		if (ask(fd, 4, &b, deadline) == TRANSPORT_OK && (b & 0x60))
+			return TRANSPORT_PAPER_OUT;
+		return TRANSPORT_OFFLINE;
 	}
 	st = ask(fd, 4, &b, deadline);
-	if (st != PRINT_OK)
+	if (st != TRANSPORT_OK)
 		return st;
-	return (b & 0x60) ? PRINT_PAPER_OUT : PRINT_OK;
+	return (b & 0x60) ? TRANSPORT_PAPER_OUT : TRANSPORT_OK;
 }
 
-static void defaults(const struct print_timeouts *t, int *c, int *io)
+static void defaults(const struct transport_timeouts *t, int *c, int *io)
 {
 	*c = t && t->connect_ms > 0 ? t->connect_ms : DEFAULT_CONNECT_MS;
 	*io = t && t->io_ms > 0 ? t->io_ms : DEFAULT_IO_MS;
 }
 
-static enum print_status to_device(const struct print_addr *a, const void *data, size_t n,
-                                   int io_ms)
+static enum transport_status to_device(const struct transport_addr *a, const void *data, size_t n,
+                                       int io_ms)
 {
-	enum print_status st;
+	enum transport_status st;
 	int fd = open(a->host, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
-		return PRINT_OFFLINE;
+		return TRANSPORT_OFFLINE;
 	st = send_all(fd, 0, data, n, now_ms() + io_ms);
 	close(fd);
 	return st;
 }
 
-enum print_status print_send(const struct print_addr *a, const void *data, size_t n,
-                             const struct print_timeouts *timeouts)
+enum transport_status transport_send(const struct transport_addr *a, const void *data, size_t n,
+                                     const struct transport_timeouts *timeouts)
 {
-	enum print_status st;
+	enum transport_status st;
 	long long deadline;
 	int fd, cms, ioms;
 
@@ -311,34 +311,35 @@ enum print_status print_send(const struct print_addr *a, const void *data, size_
 	if (a->is_device)
 		return to_device(a, data, n, ioms);
 	st = connect_tcp(a, cms, &fd);
-	if (st != PRINT_OK)
+	if (st != TRANSPORT_OK)
 		return st;
 	deadline = now_ms() + ioms;
 	st = status(fd, deadline);
-	if (st == PRINT_OK)
+	if (st == TRANSPORT_OK)
 		st = send_all(fd, 1, data, n, deadline);
-	if (st == PRINT_OK)
+	if (st == TRANSPORT_OK)
 		finish(fd, deadline);
 	else
 		close(fd);
 	return st;
 }
 
-enum print_status print_query(const struct print_addr *a, const struct print_timeouts *timeouts)
+enum transport_status transport_query(const struct transport_addr *a,
+                                      const struct transport_timeouts *timeouts)
 {
-	enum print_status st;
+	enum transport_status st;
 	int fd, cms, ioms;
 
 	defaults(timeouts, &cms, &ioms);
 	if (a->is_device) {
 		fd = open(a->host, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
-			return PRINT_OFFLINE;
+			return TRANSPORT_OFFLINE;
 		close(fd);
-		return PRINT_OK;
+		return TRANSPORT_OK;
 	}
 	st = connect_tcp(a, cms, &fd);
-	if (st != PRINT_OK)
+	if (st != TRANSPORT_OK)
 		return st;
 	st = status(fd, now_ms() + ioms);
 	close(fd);

@@ -16,17 +16,17 @@
 
 #include <stddef.h>
 
-enum print_status {
-	PRINT_OK = 0,    /* the status was good and every byte was sent */
-	PRINT_OFFLINE,   /* refused, unreachable, reset, or the printer says offline */
-	PRINT_PAPER_OUT, /* the printer says its paper has run out */
-	PRINT_TIMEOUT,   /* no connection or no answer in time */
+enum transport_status {
+	TRANSPORT_OK = 0,    /* the status was good and every byte was sent */
+	TRANSPORT_OFFLINE,   /* refused, unreachable, reset, or the printer says offline */
+	TRANSPORT_PAPER_OUT, /* the printer says its paper has run out */
+	TRANSPORT_TIMEOUT,   /* no connection or no answer in time */
 };
 
 /* "ok", "offline", "paper_out", "timeout". */
-const char *print_status_name(enum print_status s);
+const char *transport_status_name(enum transport_status s);
 
-struct print_addr {
+struct transport_addr {
 	int is_device;
 	char host[256]; /* or the device path */
 	char port[6];
@@ -34,9 +34,9 @@ struct print_addr {
 
 /* Parses "tcp://HOST:PORT" (HOST a name, an IPv4 address or [IPv6]) or an
  * absolute device path. Returns 0, or -1 with one sentence in err. */
-int print_addr_parse(const char *s, struct print_addr *out, char *err, size_t errlen);
+int transport_addr_parse(const char *s, struct transport_addr *out, char *err, size_t errlen);
 
-struct print_timeouts {
+struct transport_timeouts {
 	int connect_ms; /* default 2000 */
 	int io_ms;      /* default 5000 */
 };
@@ -45,11 +45,12 @@ struct print_timeouts {
  * may be NULL for the defaults. A device path gets no status query (not
  * every device driver answers): the job is written within the i/o
  * timeout. */
-enum print_status print_send(const struct print_addr *a, const void *data, size_t n,
-                             const struct print_timeouts *timeouts);
+enum transport_status transport_send(const struct transport_addr *a, const void *data, size_t n,
+                                     const struct transport_timeouts *timeouts);
 
-/* Only the status query (network printers; a device is PRINT_OK when it
+/* Only the status query (network printers; a device is TRANSPORT_OK when it
  * opens). */
-enum print_status print_query(const struct print_addr *a, const struct print_timeouts *timeouts);
+enum transport_status transport_query(const struct transport_addr *a,
+                                      const struct transport_timeouts *timeouts);
 
 #endif

@@ -35,8 +35,8 @@ static int encode(const char *path, struct buf *out)
 {
 	json_error_t jerr;
 	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *items;
-	struct print_item *it = NULL;
-	struct print_ticket t;
+	struct escpos_item *it = NULL;
+	struct escpos_ticket t;
 	struct raster_fonts *fonts = NULL;
 	size_t i;
 	int rc = -1;
@@ -74,7 +74,7 @@ static int encode(const char *path, struct buf *out)
 	                                                                       : CODEPAGE_CP858;
 	if (raster_fonts_open(&fonts, NULL) != 0)
 		fprintf(stderr, "no fonts: text outside the code page cannot be printed\n");
-	rc = escpos_ticket(&t, fonts, out);
+	rc = escpos_write_ticket(&t, fonts, out);
 	if (rc != 0)
 		fprintf(stderr, "the ticket could not be encoded\n");
 out:
@@ -92,7 +92,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int timeouts(int argc, char **argv, int at, struct print_timeouts *t)
+static int timeouts(int argc, char **argv, int at, struct transport_timeouts *t)
 {
 	t->connect_ms = 0;
 	t->io_ms = 0;
@@ -105,11 +105,11 @@ static int timeouts(int argc, char **argv, int at, struct print_timeouts *t)
 
 int main(int argc, char **argv)
 {
-	struct print_addr addr;
-	struct print_timeouts to;
+	struct transport_addr addr;
+	struct transport_timeouts to;
 	struct buf b;
 	char err[200];
-	enum print_status st;
+	enum transport_status st;
 	long long t0;
 	int rc = 2;
 
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (argc >= 3 && strcmp(argv[1], "address") == 0) {
-		if (print_addr_parse(argv[2], &addr, err, sizeof(err)) != 0) {
+		if (transport_addr_parse(argv[2], &addr, err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
 			goto out;
 		}
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if ((argc == 4 || argc == 6) && strcmp(argv[1], "send") == 0) {
-		if (print_addr_parse(argv[2], &addr, err, sizeof(err)) != 0) {
+		if (transport_addr_parse(argv[2], &addr, err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
 			goto out;
 		}
@@ -145,21 +145,21 @@ int main(int argc, char **argv)
 			goto out;
 		timeouts(argc, argv, 4, &to);
 		t0 = now_ms();
-		st = print_send(&addr, b.data, b.len, &to);
-		printf("%s %lld\n", print_status_name(st), now_ms() - t0);
-		rc = st == PRINT_OK ? 0 : 1;
+		st = transport_send(&addr, b.data, b.len, &to);
+		printf("%s %lld\n", transport_status_name(st), now_ms() - t0);
+		rc = st == TRANSPORT_OK ? 0 : 1;
 		goto out;
 	}
 	if ((argc == 3 || argc == 5) && strcmp(argv[1], "query") == 0) {
-		if (print_addr_parse(argv[2], &addr, err, sizeof(err)) != 0) {
+		if (transport_addr_parse(argv[2], &addr, err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
 			goto out;
 		}
 		timeouts(argc, argv, 3, &to);
 		t0 = now_ms();
-		st = print_query(&addr, &to);
-		printf("%s %lld\n", print_status_name(st), now_ms() - t0);
-		rc = st == PRINT_OK ? 0 : 1;
+		st = transport_query(&addr, &to);
+		printf("%s %lld\n", transport_status_name(st), now_ms() - t0);
+		rc = st == TRANSPORT_OK ? 0 : 1;
 		goto out;
 	}
 	fprintf(stderr, "usage: print_driver encode TICKET.json | send ADDRESS TICKET.json "

@@ -173,14 +173,14 @@ static void test_money(void **state)
 	assert_string_equal(out, "-92233720368547758.08");
 }
 
-static const struct print_item items[] = {
+static const struct escpos_item items[] = {
     {"Masala tea", 2, 150},
     {"Croissant", 12, 125},
 };
 
-static struct print_ticket ticket(void)
+static struct escpos_ticket ticket(void)
 {
-	struct print_ticket t = {
+	struct escpos_ticket t = {
 	    .token = "A-042",
 	    .queue_name = "Counter A",
 	    .items = items,
@@ -206,9 +206,9 @@ static int contains(const struct buf *b, const char *s, size_t n)
 static void test_ticket_frame(void **state)
 {
 	struct buf *b = *state;
-	struct print_ticket t = ticket();
+	struct escpos_ticket t = ticket();
 
-	assert_int_equal(escpos_ticket(&t, NULL, b), 0);
+	assert_int_equal(escpos_write_ticket(&t, NULL, b), 0);
 	assert_memory_equal(b->data, "\x1b@\x1c.\x1bM\x00\x1bt\x13", 10);
 	assert_memory_equal(b->data + b->len - 6,
 	                    "\x1b"
@@ -230,12 +230,12 @@ static void test_ticket_frame(void **state)
 static void test_ticket_note_lines(void **state)
 {
 	struct buf *b = *state;
-	struct print_ticket t = ticket();
+	struct escpos_ticket t = ticket();
 	const char *want = "08:15\nNo sugar\n\nExtra hot\n\n";
 
 	t.note = "No sugar\r\n\nExtra hot\n";
 	t.qr_url = NULL;
-	assert_int_equal(escpos_ticket(&t, NULL, b), 0);
+	assert_int_equal(escpos_write_ticket(&t, NULL, b), 0);
 	assert_false(contains(b, want, strlen(want))); /* no blank line for the last \n */
 	want = "08:15\nNo sugar\n\nExtra hot\n\x1b"
 	       "d";
@@ -246,36 +246,36 @@ static void test_ticket_note_lines(void **state)
 static void test_ticket_refusals(void **state)
 {
 	struct buf *b = *state;
-	struct print_ticket t = ticket();
+	struct escpos_ticket t = ticket();
 	struct buf small;
 
 	/* Arabic without fonts: refused, not printed as question marks. */
 	t.note = "\xd8\xa8\xd8\xaf\xd9\x88\xd9\x86";
-	assert_int_equal(escpos_ticket(&t, NULL, b), -1);
+	assert_int_equal(escpos_write_ticket(&t, NULL, b), -1);
 	t = ticket();
 	t.token = "";
-	assert_int_equal(escpos_ticket(&t, NULL, b), -1);
+	assert_int_equal(escpos_write_ticket(&t, NULL, b), -1);
 	t = ticket();
 	buf_init(&small, 64);
-	assert_int_equal(escpos_ticket(&t, NULL, &small), -1);
+	assert_int_equal(escpos_write_ticket(&t, NULL, &small), -1);
 	assert_true(small.len <= 64);
 	buf_release(&small);
 }
 
 static void test_ticket_wraps_long_names(void **state)
 {
-	static const struct print_item longer[] = {
+	static const struct escpos_item longer[] = {
 	    {"Cr\xc3\xa8me br\xc3\xbbl\xc3\xa9"
 	     "e with a very long name that needs wrapping",
 	     1, 450},
 	};
 	struct buf *b = *state;
-	struct print_ticket t = ticket();
+	struct escpos_ticket t = ticket();
 	const char *line;
 
 	t.items = longer;
 	t.nitems = 1;
-	assert_int_equal(escpos_ticket(&t, NULL, b), 0);
+	assert_int_equal(escpos_write_ticket(&t, NULL, b), 0);
 	line = "1 x Cr\x8ame br\x96l\x82"
 	       "e with a very long           4.50\n";
 	assert_true(contains(b, line, strlen(line)));

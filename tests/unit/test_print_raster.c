@@ -110,31 +110,32 @@ static void test_refusals(void **state)
 
 static void test_addresses(void **state)
 {
-	struct print_addr a;
+	struct transport_addr a;
 	char err[200];
 
 	(void)state;
-	assert_int_equal(print_addr_parse("tcp://192.168.1.50:9100", &a, err, sizeof(err)), 0);
+	assert_int_equal(transport_addr_parse("tcp://192.168.1.50:9100", &a, err, sizeof(err)), 0);
 	assert_false(a.is_device);
 	assert_string_equal(a.host, "192.168.1.50");
 	assert_string_equal(a.port, "9100");
-	assert_int_equal(print_addr_parse("tcp://[fe80::1]:9100", &a, err, sizeof(err)), 0);
+	assert_int_equal(transport_addr_parse("tcp://[fe80::1]:9100", &a, err, sizeof(err)), 0);
 	assert_string_equal(a.host, "fe80::1");
-	assert_int_equal(print_addr_parse("tcp://kitchen-printer:9101", &a, err, sizeof(err)), 0);
+	assert_int_equal(transport_addr_parse("tcp://kitchen-printer:9101", &a, err, sizeof(err)),
+	                 0);
 	assert_string_equal(a.host, "kitchen-printer");
-	assert_int_equal(print_addr_parse("/dev/usb/lp0", &a, err, sizeof(err)), 0);
+	assert_int_equal(transport_addr_parse("/dev/usb/lp0", &a, err, sizeof(err)), 0);
 	assert_true(a.is_device);
-	assert_int_equal(print_addr_parse("tcp://host", &a, err, sizeof(err)), -1);
+	assert_int_equal(transport_addr_parse("tcp://host", &a, err, sizeof(err)), -1);
 	assert_string_equal(err, "the printer address needs a port: tcp://HOST:PORT");
-	assert_int_equal(print_addr_parse("tcp://host:0", &a, err, sizeof(err)), -1);
-	assert_int_equal(print_addr_parse("tcp://host:65536", &a, err, sizeof(err)), -1);
-	assert_int_equal(print_addr_parse("tcp://host:+80", &a, err, sizeof(err)), -1);
-	assert_int_equal(print_addr_parse("tcp://:9100", &a, err, sizeof(err)), -1);
-	assert_int_equal(print_addr_parse("tcp://fe80::1:9100", &a, err, sizeof(err)), -1);
-	assert_int_equal(print_addr_parse("http://host:9100", &a, err, sizeof(err)), -1);
-	assert_int_equal(print_addr_parse("", &a, err, sizeof(err)), -1);
-	assert_string_equal(print_status_name(PRINT_PAPER_OUT), "paper_out");
-	assert_string_equal(print_status_name(PRINT_TIMEOUT), "timeout");
+	assert_int_equal(transport_addr_parse("tcp://host:0", &a, err, sizeof(err)), -1);
+	assert_int_equal(transport_addr_parse("tcp://host:65536", &a, err, sizeof(err)), -1);
+	assert_int_equal(transport_addr_parse("tcp://host:+80", &a, err, sizeof(err)), -1);
+	assert_int_equal(transport_addr_parse("tcp://:9100", &a, err, sizeof(err)), -1);
+	assert_int_equal(transport_addr_parse("tcp://fe80::1:9100", &a, err, sizeof(err)), -1);
+	assert_int_equal(transport_addr_parse("http://host:9100", &a, err, sizeof(err)), -1);
+	assert_int_equal(transport_addr_parse("", &a, err, sizeof(err)), -1);
+	assert_string_equal(transport_status_name(TRANSPORT_PAPER_OUT), "paper_out");
+	assert_string_equal(transport_status_name(TRANSPORT_TIMEOUT), "timeout");
 }
 
 int main(void)
