@@ -75,8 +75,8 @@ struct escpos_ticket {
  * draws the text the code page cannot hold; with fonts NULL such text
  * makes the call fail (-1) rather than print question marks. Also -1: no
  * token, a quantity outside 1..1000000, an amount wider than its 12
- * columns, or out's limit reached (a job of Latin text is about 1 KiB,
- * each line drawn as an image about 2.5 KiB more). On -1 throw out away. */
+ * columns, or out's limit reached (a ticket in text is under 1 KiB,
+ * each line drawn as an image about 4 KiB more). On -1 throw out away. */
 int escpos_write_ticket(const struct escpos_ticket *t, struct raster_fonts *fonts, struct buf *out);
 
 /* Money in minor units as text with the decimal point: 1250, 2 -> "12.50". */

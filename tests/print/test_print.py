@@ -234,7 +234,23 @@ def test_note_outside_code_page_is_a_shaped_raster(which, tmp_path):
         assert box[0] <= 4 and box[2] < width // 2
 
 
-def test_text_no_font_can_hold_fails_rather_than_prints_question_marks(tmp_path):
+def test_item_outside_code_page_is_an_image_then_its_amount(tmp_path):
+    """A Hebrew item: its name an image against the right edge, then the
+    quantity and the amount as a text line, framed as the reference does."""
+    name = "קפה הפוך"
+    ticket = dict(TICKET, items=[{"name": name, "quantity": 2, "unit_price": 300}], total=600)
+    ours = encode(ticket, tmp_path)
+    images = escpos.rasters(escpos.split(ours))
+    assert len(images) == 1
+    width, height, rows = images[0]
+    ref = reference(ticket, tmp_path, [{"after": "item:" + name, "width": width,
+                                        "height": height, "rows": [r.hex() for r in rows]}])
+    assert_same_paper(ours, ref)
+    box = to_png(width, height, rows, tmp_path / "hebrew.png").getbbox()
+    assert box[2] >= width - 4 and box[0] > width // 2
+
+
+def test_euro_on_cp437_is_an_image_not_a_question_mark(tmp_path):
     ticket = dict(TICKET, codepage=437, note="€")  # CP437 has no euro sign: an image
     assert len(escpos.rasters(escpos.split(encode(ticket, tmp_path)))) == 1
 
