@@ -3,8 +3,13 @@ loopback that answers the real-time status queries (DLE EOT 1 and 4) the
 way an Epson-compatible printer does, then records the job's bytes.
 
   mode "ready"      online, paper present; the job is recorded
+  mode "near_end"   online, the roll near its end (DLE EOT 4 bits 2, 3):
+                    still prints
   mode "paper_out"  offline because the roll is empty (DLE EOT 1 bit 3,
                     DLE EOT 4 bits 5 and 6)
+  mode "paper_end"  online, yet the roll end sensor says empty (a printer
+                    that reports it before going offline)
+  mode "cover_open" offline with paper present
   mode "silent"     accepts the connection, reads, never answers
 
 Status queries are recognised only before the job's first byte: inside a
@@ -17,9 +22,16 @@ import argparse
 import socket
 import threading
 
-ONLINE, OFFLINE = 0x12, 0x1A  # DLE EOT 1: bits 1 and 4 always set
-PAPER_OK, PAPER_END = 0x12, 0x72  # DLE EOT 4: bits 5 and 6 = roll end
-
+# The answers to DLE EOT 1 and DLE EOT 4 in each mode (bits 1 and 4 are
+# always set; EOT 1 bit 3 = offline; EOT 4 bits 2, 3 = near end, 5, 6 = end).
+ANSWERS = {
+    "ready": (0x12, 0x12),
+    "near_end": (0x12, 0x1E),
+    "paper_out": (0x1A, 0x72),
+    "paper_end": (0x12, 0x72),
+    "cover_open": (0x1A, 0x12),
+}
+MODES = tuple(ANSWERS) + ("silent",)
 
 class FakePrinter:
     def __init__(self, mode="ready", port=0):
@@ -70,12 +82,8 @@ class FakePrinter:
             threading.Thread(target=self._client, args=(conn,), daemon=True).start()
 
     def _answer(self, n):
-        paper_out = self.mode == "paper_out"
-        if n == 1:
-            return OFFLINE if paper_out else ONLINE
-        if n == 4:
-            return PAPER_END if paper_out else PAPER_OK
-        return 0x12
+        eot1, eot4 = ANSWERS[self.mode]
+        return {1: eot1, 4: eot4}.get(n, 0x12)
 
     def _client(self, conn):
         pending, job, in_job = b"", b"", False
@@ -108,7 +116,7 @@ class FakePrinter:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--port", type=int, default=9100)
-    ap.add_argument("--mode", choices=("ready", "paper_out", "silent"), default="ready")
+    ap.add_argument("--mode", choices=MODES, default="ready")
     ap.add_argument("--out", help="append each job's bytes to this file")
     args = ap.parse_args()
     p = FakePrinter(args.mode, args.port)

@@ -10,10 +10,11 @@ an independent encoder, real text shaping and a printer on the network.
   and compared with Pillow's own rendering (FreeType + libraqm, i.e.
   HarfBuzz and FriBidi driven by another layout engine) of the same text
   in the same Noto font; the tolerance is described at MATCH_TOLERANCE.
-- The transport against fake_printer.py: a ready printer receives exactly
-  the encoded bytes after DLE EOT 1 and 4; an empty roll gives paper_out
-  and no job; a printer that never answers gives timeout within the bound;
-  a closed port gives offline.
+- The transport against fake_printer.py: a ready printer (or one whose roll
+  is near its end) receives exactly the encoded bytes after DLE EOT 1 and
+  4; an empty roll gives paper_out and no job, an open cover offline; a
+  printer that never answers gives timeout within the bound; a closed port
+  gives offline.
 """
 import json
 import os
@@ -281,15 +282,25 @@ def test_job_reaches_a_ready_printer(printer, note, tmp_path):
         assert len(want) > 300_000
 
 
-@pytest.mark.parametrize("printer", ["paper_out"], indirect=True)
-def test_paper_out_is_reported_and_nothing_sent(printer, tmp_path):
+@pytest.mark.parametrize("printer,result", [("paper_out", "paper_out"),
+                                            ("paper_end", "paper_out"),
+                                            ("cover_open", "offline")], indirect=["printer"])
+def test_printer_not_ready_is_reported_and_nothing_sent(printer, result, tmp_path):
     path = tmp_path / "t.json"
     path.write_text(json.dumps(TICKET, ensure_ascii=False))
     r = run("send", printer.address, path, 1000, 3000)
     assert r.returncode == 1
-    assert r.stdout.split()[0] == b"paper_out"
+    assert r.stdout.split()[0] == result.encode()
     assert printer.wait_jobs(1, timeout=0.5) == []
-    assert run("query", printer.address).stdout.split()[0] == b"paper_out"
+    assert run("query", printer.address).stdout.split()[0] == result.encode()
+
+
+@pytest.mark.parametrize("printer", ["near_end"], indirect=True)
+def test_paper_near_end_still_prints(printer, tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(TICKET, ensure_ascii=False))
+    assert run("send", printer.address, path).stdout.split()[0] == b"ok"
+    assert printer.wait_jobs(1) == [encode(TICKET, tmp_path)]
 
 
 @pytest.mark.parametrize("printer", ["silent"], indirect=True)
