@@ -5,9 +5,10 @@
 //   node reference.mjs TICKET.json [RASTER.json] > bytes
 //
 // RASTER.json, when given, holds the images tokenq drew for text outside the
-// code page ([{"after": "note", "width", "height", "rows": [hex...]}]); the
-// reference encoder cannot shape text, so it is handed the same pixels and
-// only its GS v 0 framing is compared.
+// code page ([{"after": "note" | "item:NAME", "width", "height", "rows":
+// [hex...]}]); the reference encoder cannot shape text, so it is handed the
+// same pixels and only its GS v 0 framing and what surrounds it are
+// compared. The token is printed in double size when it fits (as tokenq).
 import fs from 'node:fs';
 import ReceiptPrinterEncoder from '@point-of-sale/receipt-printer-encoder';
 
