@@ -13,11 +13,12 @@ an independent encoder, real text shaping and a printer on the network.
 - The transport against fake_printer.py: a ready printer (or one whose roll
   is near its end) receives exactly the encoded bytes after DLE EOT 1 and
   4; an empty roll gives paper_out and no job, an open cover offline; a
-  printer that never answers gives timeout within the bound; a closed port
-  gives offline.
+  printer that never answers gives timeout within the i/o bound, one that
+  never accepts within the connect bound; a closed port gives offline.
 """
 import json
 import os
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -315,6 +316,33 @@ def test_printer_that_never_answers_times_out_in_bound(printer, tmp_path):
     assert 800 <= int(took) < 800 + 300, took  # the i/o bound, not more
     assert elapsed < 3
     assert printer.wait_jobs(1, timeout=0.5) == []  # no job after an unanswered query
+
+
+def test_printer_that_never_accepts_times_out_at_connect():
+    """A full accept queue: Linux drops the SYN, connect() never completes."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fillers.append(c)
+        time.sleep(0.2)
+        r = run("query", "tcp://127.0.0.1:%d" % port, 400, 2000)
+        status, took = r.stdout.split()
+        assert status == b"timeout"
+        assert 400 <= int(took) < 400 + 300, took  # the connect bound, not the i/o one
+    finally:
+        for c in fillers:
+            c.close()
+        listener.close()
 
 
 def test_closed_port_is_offline(tmp_path):
