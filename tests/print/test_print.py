@@ -345,6 +345,52 @@ def test_printer_that_never_accepts_times_out_at_connect():
         listener.close()
 
 
+def test_device_that_stops_reading_times_out_in_bound(tmp_path):
+    """A device path (a FIFO here) whose reader never reads: the writes
+    block once the pipe is full, and the job ends at the i/o bound; the
+    same write loop serves sockets. A reader that reads gets every byte."""
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    ticket = dict(TICKET, note="\n".join([NOTES["hindi"][0]] * 100))  # > 64 KiB
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(ticket, ensure_ascii=False))
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        r = run("send", fifo, path, 500, 800)
+        status, took = r.stdout.split()
+        assert status == b"timeout"
+        assert 800 <= int(took) < 800 + 300, took
+    finally:
+        os.close(reader)
+    want = encode(ticket, tmp_path)
+    assert len(want) > 65536
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    got = []
+    try:
+        proc = subprocess.Popen([str(DRIVER), "send", str(fifo), str(path)], stdout=subprocess.PIPE)
+        while True:
+            done = proc.poll() is not None  # before the read: nothing is lost
+            try:
+                chunk = os.read(reader, 65536)  # b"" while no writer is open
+            except BlockingIOError:
+                chunk = b""
+            got.append(chunk)
+            if done and not chunk:
+                break
+            if not chunk:
+                time.sleep(0.01)
+        assert proc.stdout.read().split()[0] == b"ok"
+    finally:
+        os.close(reader)
+    assert b"".join(got) == want
+
+
+def test_device_without_reader_is_offline(tmp_path):
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)  # open(O_WRONLY | O_NONBLOCK) without a reader: ENXIO
+    assert run("query", fifo).stdout.split()[0] == b"offline"
+
+
 def test_closed_port_is_offline(tmp_path):
     p = FakePrinter()
     address = p.address
