@@ -1,8 +1,13 @@
 /*
  * UTF-8 to printer code pages. The upper halves (0x80-0xFF) of CP437 and
  * CP858 are written out as Unicode; the lower half is ASCII in both. A
- * character maps to the byte whose table entry equals it; nothing else maps.
+ * character maps to the byte whose table entry equals it; failing that, a
+ * typographic mark maps to its ASCII form (translit[]); nothing else maps,
+ * so a letter a page lacks goes to the printer as an image, not as a
+ * different letter.
  */
+#include <string.h>
+
 #include "print/codepage.h"
 
 static const uint16_t cp437_high[128] = {
@@ -31,6 +36,20 @@ static const uint16_t cp858_high[128] = {
     0x00D3, 0x00DF, 0x00D4, 0x00D2, 0x00F5, 0x00D5, 0x00B5, 0x00FE, 0x00DE, 0x00DA, 0x00DB, 0x00D9,
     0x00FD, 0x00DD, 0x00AF, 0x00B4, 0x00AD, 0x00B1, 0x2017, 0x00BE, 0x00B6, 0x00A7, 0x00F7, 0x00B8,
     0x00B0, 0x00A8, 0x00B7, 0x00B9, 0x00B3, 0x00B2, 0x25A0, 0x00A0,
+};
+
+/* Marks that text from phones and word processors is full of, and the
+ * ASCII a receipt prints for them. Sorted by code point. */
+static const struct {
+	uint16_t u;
+	const char *ascii;
+} translit[] = {
+    {0x00AD, ""},  {0x2002, " "},   {0x2003, " "},  {0x2009, " "},  {0x200A, " "},  {0x200B, ""},
+    {0x200C, ""},  {0x200D, ""},    {0x200E, ""},   {0x200F, ""},   {0x2010, "-"},  {0x2011, "-"},
+    {0x2012, "-"}, {0x2013, "-"},   {0x2014, "-"},  {0x2015, "-"},  {0x2018, "'"},  {0x2019, "'"},
+    {0x201A, "'"}, {0x201B, "'"},   {0x201C, "\""}, {0x201D, "\""}, {0x201E, "\""}, {0x201F, "\""},
+    {0x2022, "*"}, {0x2026, "..."}, {0x202F, " "},  {0x2032, "'"},  {0x2033, "\""}, {0x2039, "<"},
+    {0x203A, ">"}, {0x2060, ""},    {0x2212, "-"},  {0xFEFF, ""},
 };
 
 size_t codepage_utf8_next(const char *s, size_t n, uint32_t *cp)
@@ -82,29 +101,76 @@ int codepage_byte(enum codepage p, uint32_t u)
 	return -1;
 }
 
+static const char *ascii_for(uint32_t u)
+{
+	size_t lo = 0, hi = sizeof(translit) / sizeof(translit[0]);
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (translit[mid].u == u)
+			return translit[mid].ascii;
+		if (translit[mid].u < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+size_t codepage_encode(enum codepage p, uint32_t u, unsigned char out[CODEPAGE_MAX_BYTES],
+                       int *known)
+{
+	int b = codepage_byte(p, u);
+	const char *a;
+	size_t n;
+
+	*known = 1;
+	if (b >= 0) {
+		out[0] = (unsigned char)b;
+		return 1;
+	}
+	a = ascii_for(u);
+	if (a == NULL) {
+		*known = 0;
+		return 0;
+	}
+	n = strlen(a);
+	memcpy(out, a, n);
+	return n;
+}
+
 int codepage_fits(enum codepage p, const char *s, size_t n)
 {
+	unsigned char bytes[CODEPAGE_MAX_BYTES];
 	size_t off = 0, k;
 	uint32_t c;
+	int known;
 
 	while (off < n) {
 		k = codepage_utf8_next(s + off, n - off, &c);
-		if (k == 0 || codepage_byte(p, c) < 0)
+		if (k == 0)
+			return 0;
+		codepage_encode(p, c, bytes, &known);
+		if (!known)
 			return 0;
 		off += k;
 	}
 	return 1;
 }
 
-size_t codepage_columns(const char *s, size_t n)
+size_t codepage_columns(enum codepage p, const char *s, size_t n)
 {
-	size_t off = 0, k, cols = 0;
+	unsigned char bytes[CODEPAGE_MAX_BYTES];
+	size_t off = 0, k, cols = 0, w;
 	uint32_t c;
+	int known, fits = codepage_fits(p, s, n);
 
 	while (off < n) {
 		k = codepage_utf8_next(s + off, n - off, &c);
 		off += k ? k : 1;
-		cols++;
+		w = fits ? codepage_encode(p, c, bytes, &known) : 1;
+		cols += w;
 	}
 	return cols;
 }

@@ -1,6 +1,7 @@
 /*
  * The single-byte code pages a thermal printer prints its own fonts in, and
- * the mapping of Unicode text (UTF-8) onto them. Text that a code page cannot
+ * the mapping of Unicode text (UTF-8) onto them, with a few typographic
+ * marks transliterated to ASCII. Text that a code page cannot
  * hold is not printed as question marks: the ticket encoder sends it as a
  * raster image instead (raster.h), so every function here can say, without
  * writing anything, whether a string fits.
@@ -26,10 +27,24 @@ size_t codepage_utf8_next(const char *s, size_t n, uint32_t *cp);
  * none. Control characters other than space map to -1 as well. */
 int codepage_byte(enum codepage p, uint32_t u);
 
-/* 1 when every character of the UTF-8 string s (n bytes) has a byte in p. */
+/* The most bytes codepage_encode() writes for one character. */
+#define CODEPAGE_MAX_BYTES 3
+
+/* The bytes that print u in p: its own byte, or for the typographic marks
+ * phones and word processors put in for ASCII (curly quotes, dashes, the
+ * ellipsis, the bullet, the zero-width and narrow spaces) the ASCII that p
+ * does hold. Letters are never stripped of their accents: a letter p lacks
+ * has no bytes. Returns the bytes written to out (0..3, 0 for the
+ * zero-width characters too; then *known says whether p can print u). */
+size_t codepage_encode(enum codepage p, uint32_t u, unsigned char out[CODEPAGE_MAX_BYTES],
+                       int *known);
+
+/* 1 when every character of the UTF-8 string s (n bytes) can be printed
+ * in p (codepage_encode). */
 int codepage_fits(enum codepage p, const char *s, size_t n);
 
-/* The number of characters (columns on the printer) of the UTF-8 string. */
-size_t codepage_columns(const char *s, size_t n);
+/* The columns the UTF-8 string takes on the printer in p: the bytes it
+ * encodes to, or one a character for text that does not fit. */
+size_t codepage_columns(enum codepage p, const char *s, size_t n);
 
 #endif

@@ -64,17 +64,17 @@ int escpos_size(struct buf *b, int width, int height)
 
 int escpos_text(struct buf *b, enum codepage p, const char *s, size_t n)
 {
-	size_t off = 0, k, start = b->len;
+	unsigned char bytes[CODEPAGE_MAX_BYTES];
+	size_t off = 0, k, len, start = b->len;
 	uint32_t c;
+	int known;
 
 	if (!codepage_fits(p, s, n))
 		return -1;
 	while (off < n) {
-		unsigned char byte;
-
 		k = codepage_utf8_next(s + off, n - off, &c);
-		byte = (unsigned char)codepage_byte(p, c);
-		if (put(b, &byte, 1) != 0) {
+		len = codepage_encode(p, c, bytes, &known);
+		if (len > 0 && put(b, bytes, len) != 0) {
 			b->len = start; /* all or nothing */
 			if (b->data)
 				b->data[start] = '\0';
@@ -173,14 +173,21 @@ static int spaces(struct buf *b, size_t n)
 	return 0;
 }
 
-/* The byte offset in s (n bytes) after cols characters. */
-static size_t column_offset(const char *s, size_t n, size_t cols)
+/* The byte offset in s (n bytes, text that fits p) after the characters
+ * that fill at most cols columns; at least one character. */
+static size_t column_offset(enum codepage p, const char *s, size_t n, size_t cols)
 {
-	size_t off = 0, k;
+	unsigned char bytes[CODEPAGE_MAX_BYTES];
+	size_t off = 0, k, w, used = 0;
 	uint32_t c;
+	int known;
 
-	while (off < n && cols-- > 0) {
+	while (off < n) {
 		k = codepage_utf8_next(s + off, n - off, &c);
+		w = codepage_encode(p, c, bytes, &known);
+		if (off > 0 && used + w > cols)
+			break;
+		used += w;
 		off += k ? k : 1;
 	}
 	return off;
@@ -188,10 +195,10 @@ static size_t column_offset(const char *s, size_t n, size_t cols)
 
 /* The length of the first line of s (n bytes) wrapped at width columns,
  * at the last space that fits, or mid-word if none does; *skip is where
- * the next line starts. */
-static size_t wrap(const char *s, size_t n, size_t width, size_t *skip)
+ * the next line starts (always past at least one byte). */
+static size_t wrap(enum codepage p, const char *s, size_t n, size_t width, size_t *skip)
 {
-	size_t end = column_offset(s, n, width), cut;
+	size_t end = column_offset(p, s, n, width), cut;
 
 	if (end >= n) {
 		*skip = n;
@@ -228,7 +235,7 @@ static int text_line(struct buf *b, const struct escpos_ticket *t, struct raster
 		return rc;
 	}
 	do {
-		len = wrap(s, n, ESCPOS_COLUMNS, &skip);
+		len = wrap(t->codepage, s, n, ESCPOS_COLUMNS, &skip);
 		if (escpos_text(b, t->codepage, s, len) || escpos_newline(b))
 			return -1;
 		s += skip;
@@ -260,7 +267,8 @@ static int paragraph(struct buf *b, const struct escpos_ticket *t, struct raster
 static int columns(struct buf *b, enum codepage p, const char *left, size_t nleft,
                    const char *right)
 {
-	size_t lc = codepage_columns(left, nleft), rc = codepage_columns(right, strlen(right));
+	size_t lc = codepage_columns(p, left, nleft),
+	       rc = codepage_columns(p, right, strlen(right));
 	size_t lw = ESCPOS_COLUMNS - AMOUNT_COLUMNS;
 
 	if (lc > lw || rc > AMOUNT_COLUMNS)
@@ -301,12 +309,12 @@ static int item(struct buf *b, const struct escpos_ticket *t, struct raster_font
 		return columns(b, t->codepage, qty, qlen - 1, amount);
 	}
 	/* "2 x Name" with the name wrapped under itself, the amount on line 1. */
-	len = wrap(name, n, lw - qlen, &skip);
+	len = wrap(t->codepage, name, n, lw - qlen, &skip);
 	snprintf(line, sizeof(line), "%s%.*s", qty, (int)len, name);
 	if (columns(b, t->codepage, line, strlen(line), amount) != 0)
 		return -1;
 	for (name += skip, n -= skip; n > 0; name += skip, n -= skip) {
-		len = wrap(name, n, lw - qlen, &skip);
+		len = wrap(t->codepage, name, n, lw - qlen, &skip);
 		if (spaces(b, qlen) || escpos_text(b, t->codepage, name, len) || escpos_newline(b))
 			return -1;
 	}
@@ -334,7 +342,7 @@ int escpos_write_ticket(const struct escpos_ticket *t, struct raster_fonts *font
 
 	/* The token in double width and height (GS ! 0x11), as on the issue's
 	 * tickets; one too long for that goes out in normal size. */
-	k = codepage_columns(t->token, strlen(t->token)) * 2 <= ESCPOS_COLUMNS ? 2 : 1;
+	k = codepage_columns(t->codepage, t->token, strlen(t->token)) * 2 <= ESCPOS_COLUMNS ? 2 : 1;
 	if (escpos_size(out, k, k) || escpos_bold(out, 1) ||
 	    escpos_text(out, t->codepage, t->token, strlen(t->token)) || escpos_newline(out) ||
 	    escpos_bold(out, 0) || escpos_size(out, 1, 1))

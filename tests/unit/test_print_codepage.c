@@ -93,8 +93,38 @@ static void test_fits_and_columns(void **state)
 	assert_false(codepage_fits(CODEPAGE_CP858, "a\tb", 3));
 	assert_false(codepage_fits(CODEPAGE_CP858, "\xc3", 1));
 	assert_true(codepage_fits(CODEPAGE_CP858, "", 0));
-	assert_int_equal(codepage_columns(cafe, strlen(cafe)), 6);
-	assert_int_equal(codepage_columns(arabic, strlen(arabic)), 4);
+	assert_int_equal(codepage_columns(CODEPAGE_CP858, cafe, strlen(cafe)), 6);
+	assert_int_equal(codepage_columns(CODEPAGE_CP858, arabic, strlen(arabic)), 4);
+}
+
+/* Typographic marks become ASCII; letters never lose their accents. */
+static void test_transliteration(void **state)
+{
+	static const char quote[] = "Don\xe2\x80\x99t \xe2\x80\x9cwait\xe2\x80\x9d \xe2\x80\x93 "
+	                            "ok\xe2\x80\xa6"; /* Don’t “wait” – ok… */
+	unsigned char out[CODEPAGE_MAX_BYTES];
+	int known;
+
+	(void)state;
+	assert_true(codepage_fits(CODEPAGE_CP437, quote, strlen(quote)));
+	assert_int_equal(codepage_columns(CODEPAGE_CP437, quote, strlen(quote)), 20);
+	assert_int_equal(codepage_encode(CODEPAGE_CP437, 0x2026, out, &known), 3);
+	assert_memory_equal(out, "...", 3);
+	assert_int_equal(codepage_encode(CODEPAGE_CP858, 0x2019, out, &known), 1);
+	assert_int_equal(out[0], '\'');
+	assert_int_equal(codepage_encode(CODEPAGE_CP858, 0x200B, out, &known), 0);
+	assert_true(known);
+	/* Soft hyphen: CP858 has it, CP437 drops it. */
+	assert_int_equal(codepage_encode(CODEPAGE_CP858, 0x00AD, out, &known), 1);
+	assert_int_equal(out[0], 0xF0);
+	assert_int_equal(codepage_encode(CODEPAGE_CP437, 0x00AD, out, &known), 0);
+	assert_true(known);
+	/* ő (Hungarian) and ł (Polish) are not in either page: no bytes. */
+	assert_int_equal(codepage_encode(CODEPAGE_CP858, 0x0151, out, &known), 0);
+	assert_false(known);
+	assert_false(codepage_fits(CODEPAGE_CP858, "\xc5\x82", 2));
+	assert_int_equal(codepage_encode(CODEPAGE_CP437, 0x20AC, out, &known), 0);
+	assert_false(known);
 }
 
 int main(void)
@@ -104,6 +134,7 @@ int main(void)
 	    cmocka_unit_test(test_bytes),
 	    cmocka_unit_test(test_tables_are_one_to_one),
 	    cmocka_unit_test(test_fits_and_columns),
+	    cmocka_unit_test(test_transliteration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +227,25 @@ static void test_ticket_frame(void **state)
 	assert_false(contains(b, "?", 1));
 }
 
+/* Curly quotes and the ellipsis print as ASCII, wrapped by their columns. */
+static void test_ticket_transliterates_marks(void **state)
+{
+	struct buf *b = *state;
+	struct escpos_ticket t = ticket();
+	char note[256];
+	const char *want;
+
+	/* 46 columns with the ellipsis as its 3, so " ab" must wrap (at 1 it would fit). */
+	snprintf(note, sizeof(note), "%s\xe2\x80\x9cno\xe2\x80\x9d\xe2\x80\xa6 ab",
+	         "Please, none of this, thank you ...... ");
+	t.note = note;
+	t.qr_url = NULL;
+	assert_int_equal(escpos_write_ticket(&t, NULL, b), 0);
+	want = "\nPlease, none of this, thank you ...... \"no\"...\nab\n";
+	assert_true(contains(b, want, strlen(want)));
+	assert_false(contains(b, "\x1dv0", 3));
+}
+
 /* A note's line breaks are kept; each line is text when the page holds it. */
 static void test_ticket_note_lines(void **state)
 {
@@ -292,6 +312,7 @@ int main(void)
 	    cmocka_unit_test(test_money),
 	    cmocka_unit_test_setup_teardown(test_ticket_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_note_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ticket_transliterates_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_wraps_long_names, setup, teardown),
 	};
