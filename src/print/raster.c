@@ -332,6 +332,7 @@ static void draw_line(struct raster_fonts *f, const struct line *l, unsigned cha
 	}
 }
 
+/* The lines of one image, in order. */
 struct laid {
 	struct line *lines;
 	int n, cap;
@@ -362,92 +363,115 @@ static int decode(const char *s, size_t n, uint32_t **out, int *len)
 	return 0;
 }
 
+/* A free slot at the end of laid->lines, or NULL without memory. */
+static struct line *laid_push(struct laid *laid)
+{
+	if (laid->n == laid->cap) {
+		int cap = laid->cap ? laid->cap * 2 : 8;
+		struct line *nl = realloc(laid->lines, sizeof(*nl) * (size_t)cap);
+
+		if (nl == NULL)
+			return NULL;
+		laid->lines = nl;
+		laid->cap = cap;
+	}
+	return &laid->lines[laid->n];
+}
+
+/* Breaks the text into lines that fit width and lays each out: paragraphs
+ * at '\n', each with its own base direction. Adds the lines' heights to
+ * *height. */
+static int lay_out(struct raster_fonts *f, const uint32_t *text, int len, int px, int width,
+                   struct laid *laid, int *height)
+{
+	int para, pend, start, end, trimmed;
+	struct line *l;
+
+	for (para = 0; para <= len; para = pend + 1) {
+		for (pend = para; pend < len && text[pend] != '\n'; pend++)
+			;
+		start = para;
+		do {
+			end = start < pend ? line_break(f, text, pend, start, width) : pend;
+			if (end < 0 || (l = laid_push(laid)) == NULL)
+				return -1;
+			for (trimmed = end; trimmed > start && is_space(text[trimmed - 1]);
+			     trimmed--)
+				;
+			if (line_layout(f, text, pend, start, trimmed, l) != 0)
+				return -1;
+			laid->n++;
+			if (l->ascent == 0) { /* an empty line */
+				l->ascent = px;
+				l->descent = px / 4;
+			}
+			*height += l->ascent + l->descent;
+			for (start = end; start < pend && is_space(text[start]); start++)
+				;
+		} while (start < pend);
+	}
+	return 0;
+}
+
+/* Where a line of the given width starts in the image. */
+static int line_x(const struct line *l, enum raster_align align, int width)
+{
+	int x = 0;
+
+	if (align == RASTER_START)
+		align = l->rtl ? RASTER_RIGHT : RASTER_LEFT;
+	if (align == RASTER_RIGHT)
+		x = width - l->width;
+	else if (align == RASTER_CENTER)
+		x = (width - l->width) / 2;
+	return x < 0 ? 0 : x;
+}
+
+/* The coverage canvas cut to 1 bit at half coverage. */
+static int to_bits(const unsigned char *canvas, int width, int height, struct raster_img *out)
+{
+	out->width = width;
+	out->height = height;
+	out->stride = width / 8;
+	out->bits = calloc((size_t)out->stride, (size_t)height);
+	if (out->bits == NULL)
+		return -1;
+	for (int y = 0; y < height; y++)
+		for (int x = 0; x < width; x++)
+			if (canvas[y * width + x] >= 128)
+				out->bits[y * out->stride + x / 8] |=
+				    (unsigned char)(0x80 >> (x % 8));
+	return 0;
+}
+
 int raster_text(struct raster_fonts *f, const char *s, size_t n, int px, int width,
                 enum raster_align align, struct raster_img *out)
 {
 	struct laid laid = {NULL, 0, 0};
 	uint32_t *text = NULL;
 	unsigned char *canvas = NULL;
-	int len = 0, i, y, rc = -1, height = 0, para;
+	int len = 0, i, y, rc = -1, height = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (f == NULL || px < 6 || px > 200 || width <= 0 || width % 8 || width > 4096)
 		return -1;
 	if (set_size(f, px) != 0 || decode(s, n, &text, &len) != 0)
 		return -1;
-
-	/* Paragraphs at '\n', each laid out on its own (its own base direction). */
-	for (para = 0; para <= len;) {
-		int pend = para, start;
-
-		while (pend < len && text[pend] != '\n')
-			pend++;
-		start = para;
-		do {
-			int end = start < pend ? line_break(f, text, pend, start, width) : pend;
-			int trimmed = end;
-
-			if (end < 0)
-				goto out;
-			while (trimmed > start && is_space(text[trimmed - 1]))
-				trimmed--;
-			if (laid.n == laid.cap) {
-				int cap = laid.cap ? laid.cap * 2 : 8;
-				struct line *nl = realloc(laid.lines, sizeof(*nl) * (size_t)cap);
-
-				if (nl == NULL)
-					goto out;
-				laid.lines = nl;
-				laid.cap = cap;
-			}
-			if (line_layout(f, text, pend, start, trimmed, &laid.lines[laid.n]) != 0)
-				goto out;
-			if (laid.lines[laid.n].ascent == 0) { /* an empty line */
-				laid.lines[laid.n].ascent = px;
-				laid.lines[laid.n].descent = px / 4;
-			}
-			height += laid.lines[laid.n].ascent + laid.lines[laid.n].descent;
-			laid.n++;
-			start = end;
-			while (start < pend && is_space(text[start]))
-				start++;
-		} while (start < pend);
-		para = pend + 1;
-	}
+	if (lay_out(f, text, len, px, width, &laid, &height) != 0)
+		goto out;
 	height = (height + 7) / 8 * 8;
-	if (height > 16384)
+	if (height > RASTER_MAX_HEIGHT)
 		goto out;
 	canvas = calloc((size_t)width, (size_t)height);
 	if (canvas == NULL)
 		goto out;
 	for (i = 0, y = 0; i < laid.n; i++) {
 		struct line *l = &laid.lines[i];
-		int x = 0;
-		enum raster_align a = align;
 
-		if (a == RASTER_START)
-			a = l->rtl ? RASTER_RIGHT : RASTER_LEFT;
-		if (a == RASTER_RIGHT)
-			x = width - l->width;
-		else if (a == RASTER_CENTER)
-			x = (width - l->width) / 2;
-		if (x < 0)
-			x = 0;
-		draw_line(f, l, canvas, width, height, x, y + l->ascent);
+		draw_line(f, l, canvas, width, height, line_x(l, align, width), y + l->ascent);
 		y += l->ascent + l->descent;
 	}
-	out->width = width;
-	out->height = height;
-	out->stride = width / 8;
-	out->bits = calloc((size_t)out->stride, (size_t)height);
-	if (out->bits == NULL)
-		goto out;
-	for (y = 0; y < height; y++)
-		for (i = 0; i < width; i++)
-			if (canvas[y * width + i] >= 128)
-				out->bits[y * out->stride + i / 8] |=
-				    (unsigned char)(0x80 >> (i % 8));
-	rc = 0;
+	rc = to_bits(canvas, width, height, out);
 out:
 	for (i = 0; i < laid.n; i++)
 		line_free(&laid.lines[i]);

@@ -16,6 +16,8 @@
 
 /* The width of an 80 mm printer's printable line at 203 dpi. */
 #define RASTER_WIDTH 576
+/* The tallest image drawn: about 2 m of paper, some 400 lines of text. */
+#define RASTER_MAX_HEIGHT 16384
 
 /* A 1-bit image: row-major, stride bytes a row, the most significant bit
  * is the leftmost pixel, 1 is black (GS v 0's own layout). */
@@ -49,8 +51,10 @@ int raster_fonts_count(const struct raster_fonts *f);
 /* Draws the UTF-8 text s (n bytes) at px pixels a em into an image width
  * pixels wide (a multiple of 8), wrapping at spaces (or anywhere in a word
  * wider than a line) and at '\n'. On success returns 0 and fills *out
- * (release with raster_img_release()); -1 on bad UTF-8, a bad size or no
- * memory, with *out empty. */
+ * (release with raster_img_release()); -1 on bad UTF-8, a bad size, an
+ * image taller than RASTER_MAX_HEIGHT or no memory, with *out empty.
+ * Breaking lines shapes each candidate line again: keep s to what a
+ * ticket holds (a note of a few hundred characters). */
 int raster_text(struct raster_fonts *f, const char *s, size_t n, int px, int width,
                 enum raster_align align, struct raster_img *out);
 

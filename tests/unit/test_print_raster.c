@@ -108,6 +108,20 @@ static void test_refusals(void **state)
 	assert_true(raster_fonts_count(*state) >= 5);
 }
 
+/* Empty lines are a line high; an image past RASTER_MAX_HEIGHT is refused. */
+static void test_height_limit(void **state)
+{
+	char tall[1200];
+	struct raster_img img;
+
+	memset(tall, '\n', sizeof(tall));
+	assert_int_equal(raster_text(*state, tall, 100, 26, 576, RASTER_LEFT, &img), 0);
+	assert_int_equal(img.height, (101 * (26 + 6) + 7) / 8 * 8);
+	raster_img_release(&img);
+	assert_int_equal(raster_text(*state, tall, sizeof(tall), 26, 576, RASTER_LEFT, &img), -1);
+	assert_null(img.bits);
+}
+
 static void test_addresses(void **state)
 {
 	struct transport_addr a;
@@ -141,9 +155,8 @@ static void test_addresses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_directions),
-	    cmocka_unit_test(test_wraps_at_width),
-	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_directions), cmocka_unit_test(test_wraps_at_width),
+	    cmocka_unit_test(test_refusals),   cmocka_unit_test(test_height_limit),
 	    cmocka_unit_test(test_addresses),
 	};
 
