@@ -23,7 +23,7 @@ endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wvla -Wwrite-strings -Werror
-PKGS := libmicrohttpd jansson libpq sqlite3 libqrencode libcurl
+PKGS := libmicrohttpd jansson libpq sqlite3 libqrencode libcurl harfbuzz freetype2 fribidi
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
@@ -40,7 +40,7 @@ MIGRATIONS := $(sort $(wildcard migrations/*/*.sql))
 WEB := $(sort $(wildcard web/*.*))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run deps test test-unit test-store test-http test-openapi test-hooks test-e2e test-fuzz check-format format bench install clean
+.PHONY: all run deps test test-unit test-store test-http test-openapi test-hooks test-print test-e2e test-fuzz check-format format bench install clean
 
 all: $(B)/tokenq
 
@@ -77,6 +77,10 @@ $(B)/tests/store_contract: tests/store/contract.c $(B)/libtokenq.a
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(B)/libtokenq.a \
 		$(ALL_LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
 
+$(B)/tests/print_driver: tests/print/print_driver.c $(B)/libtokenq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libtokenq.a $(ALL_LDFLAGS) $(LIBS)
+
 run:
 	@scripts/deps.sh build
 	@$(MAKE) --no-print-directory all
@@ -88,20 +92,23 @@ deps:
 # Every suite, against a throwaway PostgreSQL server started for the run.
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract $(B)/tests/hooks_driver
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract $(B)/tests/hooks_driver \
+		$(B)/tests/print_driver
 	@B=$(B) PYTHON=$(PYTHON) SANITIZE=$(SANITIZE) tests/run.sh $(SUITES)
 
-# One suite at a time: make test-unit | test-store | test-http | test-openapi | test-hooks | test-e2e | test-fuzz
-test-unit test-store test-http test-openapi test-hooks test-e2e test-fuzz:
+# One suite at a time: make test-unit | test-store | test-http | test-openapi | test-hooks | test-print |
+# test-e2e | test-fuzz
+test-unit test-store test-http test-openapi test-hooks test-print test-e2e test-fuzz:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract $(B)/tests/hooks_driver
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract $(B)/tests/hooks_driver \
+		$(B)/tests/print_driver
 	@B=$(B) PYTHON=$(PYTHON) SANITIZE=$(SANITIZE) tests/run.sh $(@:test-%=%)
 
 check-format:
-	clang-format --dry-run --Werror $(SRC) src/main.c tests/unit/*.c tests/store/*.c tests/hooks/*.c tools/*.c
+	clang-format --dry-run --Werror $(SRC) src/main.c tests/unit/*.c tests/store/*.c tests/hooks/*.c tests/print/*.c tools/*.c
 
 format:
-	clang-format -i $(SRC) src/main.c $(wildcard tests/unit/*.c tests/store/*.c tools/*.c)
+	clang-format -i $(SRC) src/main.c $(wildcard tests/unit/*.c tests/store/*.c tests/print/*.c tools/*.c)
 
 bench:
 	@scripts/deps.sh bench

@@ -2,9 +2,10 @@
 # Runs every test suite against real components: the unit tests, the store
 # contract suite on SQLite and on a throwaway PostgreSQL server started here,
 # the HTTP acceptance tests, the OpenAPI document's checks against a running
-# server, and the browser tests in headless Chromium.
+# server, the webhook dispatcher, the printer tickets and transport, and the
+# browser tests in headless Chromium.
 #
-#   tests/run.sh [unit] [store] [http] [openapi] [hooks] [e2e] [fuzz]   (default: all)
+#   tests/run.sh [unit] [store] [http] [openapi] [hooks] [print] [e2e] [fuzz]   (default: all)
 #
 # Environment: B (build dir, default build), PYTHON, SANITIZE.
 # Prints one closing line: "N passed, N failed".
@@ -12,7 +13,7 @@ set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
-suites=${*:-unit store http openapi hooks e2e fuzz}
+suites=${*:-unit store http openapi hooks print e2e fuzz}
 export TOKENQ_BIN="$PWD/$B/tokenq"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -89,6 +90,18 @@ if want hooks; then
 		pass "webhooks"
 	else
 		fail "webhooks"
+	fi
+fi
+
+# Printing: tickets against the receipt-printer-encoder package, shaped text
+# images against Pillow's rendering, the transport against a fake printer.
+if want print; then
+	if { [ -d tests/print/node_modules/@point-of-sale/receipt-printer-encoder ] ||
+		(cd tests/print && npm ci --no-audit --no-fund --silent); } &&
+		B=$B timeout 180 "$PYTHON" -m pytest -q -p no:cacheprovider tests/print; then
+		pass "printing"
+	else
+		fail "printing"
 	fi
 fi
 
