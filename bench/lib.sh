@@ -126,7 +126,9 @@ threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
 
 # ---- the seed peer (Node.js + Prisma), run through its own run.sh ----
 
-PEER_SRC=${PEER_SRC:-$ROOT/../shared/peers/seed-prisma}
+# PEER_SRC: a checkout of the Node.js + Prisma implementation measured side
+# by side (see bench/README.md); the peer's runs need it.
+PEER_SRC=${PEER_SRC:-}
 PEER_COPY=${PEER_COPY:-/tmp/tokenq-bench-peer}
 
 # Copies the peer (once; node_modules are kept between runs) and starts it
@@ -134,6 +136,8 @@ PEER_COPY=${PEER_COPY:-/tmp/tokenq-bench-peer}
 # to our cluster, so run.sh finds PostgreSQL running and does not start one.
 # Sets PEER_PORT, PEER_PID, PEER_DB.
 peer_up() {
+	[ -n "$PEER_SRC" ] && [ -d "$PEER_SRC" ] ||
+		die "set PEER_SRC to a checkout of the Node.js + Prisma peer to measure it side by side"
 	local root=$BENCH_WORK/peer-root
 	if [ ! -f "$PEER_COPY/run.sh" ] || ! cmp -s "$PEER_SRC/src/server.ts" "$PEER_COPY/src/server.ts"; then
 		mkdir -p "$PEER_COPY"

@@ -1,6 +1,6 @@
 /*
  * Order validation. Every refusal names its code and the member at fault,
- * in the order of API.md §4 "Which code".
+ * in the documented order of checks (docs/api.md "Problem codes").
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * What an order is and how one is checked (API.md §1 and §4): 1 to 200 items
+ * What an order is and how one is checked (docs/api.md, POST /api/orders): 1 to 200 items
  * of {name, quantity, unit_price}, a total the server computes (a client's
  * own total must match), an optional note, and a queue.
  */

@@ -1,5 +1,5 @@
 /*
- * The transition table of API.md §1.
+ * The transition table (docs/api.md, PATCH /api/orders/{id}/status).
  */
 #include <string.h>
 

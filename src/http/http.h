@@ -133,7 +133,7 @@ int query_date(struct req *r, char date[BIZDATE_LEN]);
 /* The HTTP status for a domain status (the one place that maps them). */
 int http_status_for(enum tq_status s);
 
-/* Decodes the body as a JSON object per API.md §4: 0, or -1 with a problem set. */
+/* Decodes the body as a JSON object per the rules of docs/api.md "Problem codes": 0, or -1 with a problem set. */
 int req_json_body(struct req *r, json_t **out);
 
 /* ---- rendering ---- */

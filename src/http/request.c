@@ -1,5 +1,5 @@
 /*
- * Reading a request (its JSON body, per API.md §4) and rendering the
+ * Reading a request (its JSON body, per the rules of docs/api.md "Problem codes") and rendering the
  * domain's objects as JSON.
  */
 #include <stdio.h>

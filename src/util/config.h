@@ -1,5 +1,5 @@
 /*
- * Settings: from flags, then the environment, then defaults (API.md §3).
+ * Settings: from flags, then the environment, then defaults (the table in docs/tokenq.1, ENVIRONMENT).
  * Every parser here checks its input fully and, on failure, writes one
  * sentence naming the setting into err; callers exit 2 with it.
  */

@@ -1,4 +1,4 @@
-"""Slow and abusive clients (API.md §2 "A slow client is dropped; it never
+"""Slow and abusive clients (the rule "A slow client is dropped; it never
 slows the server or the other clients").
 
 At once, against one server on SQLite:
@@ -255,7 +255,7 @@ def test_abusive_clients_past_timeout(tmp_path, servers):
 
 
 def test_sigterm_with_abusive_clients(tmp_path, servers):
-    """API.md §4: SIGTERM ends open streams and the process exits 0 within
+    """The rule: SIGTERM ends open streams and the process exits 0 within
     10 s -- also with event-stream clients that never read (their pending
     bytes can never be sent), slowloris connections and orders in flight."""
     db = Db("sqlite", tmp_path)

@@ -1,4 +1,4 @@
-"""kill -9 of the server under load (API.md §1: "whatever the concurrency,
+"""kill -9 of the server under load (the rule "whatever the concurrency,
 crashes, failed requests or retries, the committed orders of a queue and day
 carry exactly the numbers 1..N, each once"; §2 "No error ever leaves a
 partial write behind").

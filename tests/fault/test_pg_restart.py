@@ -1,4 +1,4 @@
-"""PostgreSQL restarted under load (API.md §2: 503 database_unavailable with
+"""PostgreSQL restarted under load (the rule: 503 database_unavailable with
 Retry-After while the database cannot be reached, never a 500; /healthz 503;
 §4 "Public routes that need the database answer 503 while it is down").
 

@@ -1,6 +1,6 @@
 """HTTP acceptance tests for tokenq: fixtures shared by every test file.
 
-The suite checks the server against API.md, the contract, from
+The suite checks the server against its documented API (docs/api.md), from
 the outside: it starts real `tokenq serve` processes on SQLite and on
 PostgreSQL, creates keys with the `tokenq keys` command, and talks HTTP.
 
@@ -59,7 +59,7 @@ SUITE_DAY_START = (_NOW + dt.timedelta(hours=12)).strftime("%H:%M")
 
 
 def business_date(tz, day_start, now=None):
-    """The business date per API.md §1 for instant `now` (default: now)."""
+    """The business date per the numbering rule for instant `now` (default: now)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     local = now.astimezone(zoneinfo.ZoneInfo(tz))
     h, m = (int(x) for x in day_start.split(":"))

@@ -1,4 +1,4 @@
-"""Authentication and roles (API.md §2 "Authentication", §4 "Keys"): each
+"""Authentication and roles (docs/api.md "Authentication", docs/tokenq.1 keys): each
 role and each kind of missing or bad key on each route, protected mode, and
 keys created or revoked while the server runs."""
 

@@ -1,4 +1,4 @@
-"""The business date (API.md §1, §3 settings): the venue's time zone and day
+"""The business date (TOKENQ_TIMEZONE and TOKENQ_DAY_START in docs/tokenq.1): the venue's time zone and day
 start decide it, never the UTC date. The expected dates are computed here
 with zoneinfo for the current instant."""
 

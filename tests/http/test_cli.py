@@ -1,4 +1,4 @@
-"""The command line (API.md §3): help and version, usage errors, bad settings
+"""The command line (docs/tokenq.1): help and version, usage errors, bad settings
 refused with exit 2 and one sentence naming them, `migrate status`, keys."""
 
 import re

@@ -1,5 +1,5 @@
 """Concurrency and shutdown: gapless unique numbers under parallel load
-(API.md §1), and SIGTERM draining in-flight requests without losing an
+(the numbering rule), and SIGTERM draining in-flight requests without losing an
 acknowledged order (§3 serve)."""
 
 import http.client
@@ -152,7 +152,7 @@ def test_sigterm_under_load_loses_no_acknowledged_order(factory):
 
 
 def test_two_servers_on_one_postgres_database(factory):
-    """Several servers may share one PostgreSQL database (API.md §2 events):
+    """Several servers may share one PostgreSQL database (the event stream's rule):
     the numbers stay gapless and unique across them, and one idempotency key
     makes one order whichever server it reaches."""
     if factory.backend != "postgres":

@@ -1,4 +1,4 @@
-"""Every documented error of API.md §2 "Errors" and §4: status, code, field,
+"""Every documented error of docs/api.md "Problem codes": status, code, field,
 problem+json, the order of checks, and no write behind any refusal (the next
 accepted order takes the next number)."""
 

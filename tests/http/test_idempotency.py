@@ -1,4 +1,4 @@
-"""Idempotency-Key over HTTP (API.md §2 POST /api/orders, §4 "Idempotency")."""
+"""Idempotency-Key over HTTP (docs/api.md, POST /api/orders)."""
 
 import json
 import threading

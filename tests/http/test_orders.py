@@ -1,5 +1,5 @@
 """Orders, status changes, recall, listing, token lookup, board, health:
-the successful paths of API.md §2 and the refusals that belong to them."""
+the successful paths of docs/api.md and the refusals that belong to them."""
 
 import datetime as dt
 import time

@@ -1,4 +1,4 @@
-"""PostgreSQL stopped under a running server (API.md §2 503
+"""PostgreSQL stopped under a running server (docs/api.md: 503
 database_unavailable, /healthz, §4 "Public routes that need the database
 answer 503 while it is down"): refusals while it is down, recovery by itself,
 and no acknowledged order lost. These stop the shared test PostgreSQL, so

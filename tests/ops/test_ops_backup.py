@@ -1,4 +1,4 @@
-"""`tokenq backup` (API.md §3, §4 "Backup and copy"): a consistent copy while
+"""`tokenq backup` (docs/tokenq.1, backup): a consistent copy while
 the server takes orders, restored as docs/operations.md says, on which a
 server continues the day's numbers; an existing file is kept unless --force;
 clear errors when pg_dump is missing or of another major version."""

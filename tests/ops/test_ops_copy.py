@@ -1,4 +1,4 @@
-"""`tokenq copy --to URL` (API.md §3, §4 "Backup and copy"): every row into an
+"""`tokenq copy --to URL` (docs/tokenq.1, copy): every row into an
 empty database of either kind, keeping ids, numbers, counters, keys and
 idempotency records, read from one snapshot while the source takes orders;
 a target that holds tokenq rows is refused and left as it was."""

@@ -1,5 +1,5 @@
 /*
- * The store contract suite: what every backend promises (DESIGN.md "One
+ * The store contract suite: what every backend promises ("One
  * contract test suite runs against both backends"), run against the backend
  * named by TOKENQ_TEST_BACKEND (sqlite or postgresql; PostgreSQL needs
  * TOKENQ_TEST_PG, the URL of a server on which databases may be created).

@@ -1,6 +1,6 @@
 /*
  * Unit tests for the settings parsers (src/util/config.h): every documented
- * bad setting of API.md §3 and §4 "Settings" is refused with one sentence
+ * bad setting of docs/tokenq.1 (ENVIRONMENT) is refused with one sentence
  * that names the setting, and the good ones are read as documented.
  */
 #include <setjmp.h>

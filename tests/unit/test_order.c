@@ -1,6 +1,6 @@
 /*
  * Unit tests for order validation (src/domain/order.h): every limit of
- * API.md §1 and §4 on both sides, the exact code and field of each refusal,
+ * the documented limits on both sides, the exact code and field of each refusal,
  * and the canonical items and total of what is accepted. Bodies are built
  * with jansson, as the HTTP layer would decode them.
  */

@@ -1,6 +1,6 @@
 /*
  * Unit tests for the status machine (src/domain/status.h), against the
- * whole 5x5 table of API.md §1 written out by hand.
+ * whole 5x5 transition table written out by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 
 #include "domain/status.h"
 
-/* allowed[from][to], straight from API.md: forward moves with skips, CANCELLED from any
- * non-final status, never to itself, nothing from COMPLETED or CANCELLED. */
+/* allowed[from][to], straight from the documented rules: forward moves with skips, CANCELLED from
+ * any non-final status, never to itself, nothing from COMPLETED or CANCELLED. */
 /* clang-format off */
 static const int allowed[ST_COUNT][ST_COUNT] = {
 	/*                PENDING PREPARING READY COMPLETED CANCELLED */
