@@ -311,7 +311,7 @@ static int ticket_items(struct buf *b, const char *items_json)
 		char amount[32];
 
 		money((int64_t)(qty * price), amount);
-		rc |= buf_printf(b, "<tr><td class=\"qty\">%lld\xc3\x97</td><td class=\"name\">",
+		rc |= buf_printf(b, "<tr><td class=\"qty\">%lld\xc3\x97</td><td class=\"name\" dir=\"auto\">",
 		                 (long long)qty);
 		rc |= html_text(b, name ? name : "");
 		rc |= buf_printf(b, "</td><td class=\"amount\">%s</td></tr>", amount);
@@ -343,12 +343,12 @@ static int ticket_html(struct buf *b, const struct req *r, const struct order *o
 	rc |= buf_adds(b, "</title><link rel=\"stylesheet\" href=\"/assets/ticket.css\"></head>"
 	                  "<body><main class=\"ticket\"><h1 class=\"ticket-token\">");
 	rc |= html_text(b, token);
-	rc |= buf_adds(b, "</h1><p class=\"ticket-queue\">");
+	rc |= buf_adds(b, "</h1><p class=\"ticket-queue\" dir=\"auto\">");
 	rc |= html_text(b, q ? q->name : o->queue);
 	rc |= buf_adds(b, "</p>");
 	rc |= ticket_items(b, o->items_json);
 	if (o->note != NULL && o->note[0] != '\0') {
-		rc |= buf_adds(b, "<p class=\"ticket-note\">");
+		rc |= buf_adds(b, "<p class=\"ticket-note\" dir=\"auto\">");
 		rc |= html_text(b, o->note);
 		rc |= buf_adds(b, "</p>");
 	}

@@ -85,7 +85,10 @@ def test_ticket_for_a_pos_key(api, tmp_path):
     assert f"<title>{o['token']}</title>" in html
     assert f'<h1 class="ticket-token">{o["token"]}</h1>' in html
     assert '<link rel="stylesheet" href="/assets/ticket.css">' in html
-    assert '<p class="ticket-queue">Dine-in &amp; &lt;Bar&gt;</p>' in html
+    assert '<p class="ticket-queue" dir="auto">Dine-in &amp; &lt;Bar&gt;</p>' in html
+    # user text takes its direction from its own script (an Arabic note reads right to left)
+    assert '<p class="ticket-note" dir="auto">no &lt;b&gt;sugar&lt;/b&gt;</p>' in html
+    assert html.count('<td class="name" dir="auto">') == 2
     for cls in ("ticket", "ticket-items", "ticket-total", "ticket-time", "ticket-qr",
                 "ticket-url", "ticket-note"):
         assert f'class="{cls}"' in html, cls
