@@ -6,7 +6,7 @@
 set -eu
 
 build="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libpq-dev libsqlite3-dev libqrencode-dev tzdata"
-test="$build libcmocka-dev postgresql postgresql-client python3 python3-pytest chromium nodejs npm curl zbar-tools clang libclang-rt-14-dev valgrind sqlite3 librsvg2-bin"
+test="$build libcmocka-dev postgresql postgresql-client python3 python3-pytest chromium nodejs npm curl zbar-tools clang libclang-rt-14-dev valgrind sqlite3 librsvg2-bin fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji"
 bench="$test wrk gnuplot-nox"
 
 case "${1:-build}" in

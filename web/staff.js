@@ -90,7 +90,8 @@
 
   $('key-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const key = $('key-input').value.trim();
+    // A key pasted with its scheme ("Bearer tq_...") is the same key.
+    const key = $('key-input').value.trim().replace(/^bearer\s+/i, '').trim();
     const err = $('key-error');
     if (!key) {
       err.textContent = 'Enter your API key.';
@@ -361,7 +362,7 @@
     const items = TQ.el(
       'ul',
       { class: 'order-items' },
-      (o.items || []).map((it) => TQ.el('li', null, TQ.el('span', { class: 'qty', text: it.quantity + ' ×' }), ' ', TQ.el('span', { class: 'name', text: it.name }))),
+      (o.items || []).map((it) => TQ.el('li', null, TQ.el('span', { class: 'qty', text: it.quantity + ' ×' }), ' ', TQ.el('span', { class: 'name', dir: 'auto', text: it.name }))),
     );
     const actions = TQ.el('div', { class: 'order-actions' });
     if (can.move) {
@@ -375,10 +376,11 @@
         'header',
         { class: 'order-head' },
         TQ.el('span', { class: 'order-token', text: o.token }),
+        queueLabel(o.queue),
         TQ.el('time', { class: 'order-age', datetime: o.created_at, title: 'Taken at ' + TQ.clock(o.created_at) }),
       ),
       items,
-      o.note ? TQ.el('p', { class: 'order-note', text: o.note }) : null,
+      o.note ? TQ.el('p', { class: 'order-note' + (ALLERGY.test(o.note) ? ' allergy' : ''), dir: 'auto', text: (ALLERGY.test(o.note) ? '⚠ ' : '') + o.note }) : null,
       TQ.el(
         'div',
         { class: 'order-meta' },
@@ -391,6 +393,21 @@
     updateAge(el, o, now);
     cards.set(o.id, { el, sig });
     return el;
+  }
+
+  /* Notes that may matter for health stand out on the card. */
+  const ALLERGY = /allerg|\bnuts?\b|peanut|almond|cashew|gluten|coeliac|celiac|dairy|lactose|milk|\begg|vegan|halal|kosher|jain|shellfish|soy|sesame/i;
+
+  let queueNames = [];
+  TQ.queues().then((q) => {
+    queueNames = q;
+    for (const c of cards.values()) c.sig = '';
+    scheduleRender();
+  });
+  function queueLabel(prefix) {
+    if (queueNames.length < 2) return null;
+    const q = queueNames.find((x) => x.prefix === prefix);
+    return TQ.el('span', { class: 'order-queue', dir: 'auto', text: q ? q.name : prefix });
   }
 
   function updateAge(el, o, now) {

@@ -13,7 +13,7 @@ import path from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
+export async function launch(opts = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenq-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -27,6 +27,8 @@ export async function launch() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // as a kiosk is started: sound without a click (docs/operations.md)
+      ...(opts.sound === false ? [] : ['--autoplay-policy=no-user-gesture-required']),
     ],
     viewport: { width: 1280, height: 800 },
   });

@@ -1,0 +1,252 @@
+/*
+ * rush.test.mjs: the pages at rush hour, in Debian's Chromium against a
+ * running tokenq server (same environment as pages.test.mjs; run.sh starts
+ * the server with two queues, A=Dine-in and B=Takeaway).
+ *
+ *  - the board at 1920x1080 with 120 READY tokens shows every one of them
+ *    within one paging cycle, none smaller than the documented minimum;
+ *  - a burst of 18 READY: all 18 highlighted, all 18 spoken in order
+ *    (speechSynthesis stubbed, counting the texts handed to speak);
+ *  - ?queue=Z (unknown) shows the server's error, not "Reconnecting…";
+ *  - sound allowed without a click (kiosk flag): no button; not allowed: a hint;
+ *  - a recall reaches the customer's page again (vibrate, highlight);
+ *  - the staff console on a 1024x768 tablet: "Bearer ..." keys, queue names
+ *    on the cards, allergy notes marked, dir="auto" on customer text.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch, watchConsole, problems } from './browser.mjs';
+
+const BASE = (process.env.TOKENQ_URL || '').replace(/\/+$/, '');
+const ADMIN = process.env.TOKENQ_ADMIN_KEY || '';
+const IMG = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/img');
+const skipAll = !BASE ? 'TOKENQ_URL is not set' : !ADMIN ? 'TOKENQ_ADMIN_KEY is not set' : false;
+const MIN_TOKEN_PX = 48; // README: token text at least 48 px on a 1080p board
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let browser;
+const consoleLog = [];
+
+async function api(method, p, body, key = ADMIN) {
+  const headers = { Accept: 'application/json' };
+  if (key) headers.Authorization = 'Bearer ' + key;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(BASE + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10000) });
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  return { status: res.status, data };
+}
+
+async function createOrder(queue = 'A', note) {
+  const body = { queue, items: [{ name: 'Masala tea', quantity: 1, unit_price: 150 }] };
+  if (note) body.note = note;
+  const r = await api('POST', '/api/orders', body);
+  assert.equal(r.status, 201, JSON.stringify(r.data));
+  return r.data;
+}
+const patch = (o, status) => api('PATCH', '/api/orders/' + o.id, { status });
+
+async function pool(items, n, fn) {
+  const out = [];
+  let i = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (i < items.length) {
+      const k = i++;
+      out[k] = await fn(items[k], k);
+    }
+  }));
+  return out;
+}
+
+async function clearDay() {
+  for (let round = 0; round < 20; round++) {
+    const r = await api('GET', '/api/orders?status=PENDING,PREPARING,READY&limit=500');
+    if (!r.data.orders.length) return;
+    await pool(r.data.orders, 8, (o) => patch(o, 'COMPLETED'));
+  }
+}
+
+async function newPage(w, h, ctx = browser.context) {
+  const page = await ctx.newPage();
+  await page.setViewportSize({ width: w, height: h });
+  consoleLog.push(watchConsole(page));
+  return page;
+}
+
+before(async () => {
+  if (skipAll) return;
+  browser = await launch();
+});
+after(async () => {
+  if (browser) await browser.close();
+});
+
+test('board, 1920x1080, 120 READY: every token on screen within one paging cycle, text >= 48 px', { skip: skipAll, timeout: 90000 }, async () => {
+  await clearDay();
+  const page = await newPage(1920, 1080);
+  await page.goto(BASE + '/');
+  await page.waitForSelector('html[data-stream="up"]', { timeout: 20000 });
+  const made = await pool(Array.from({ length: 120 }), 8, () => createOrder('A'));
+  await pool(made, 8, (o) => patch(o, 'READY'));
+  const want = made.map((o) => o.token);
+  const readyList = '.list-ready[data-queue="A"], #ready';
+  await page.waitForFunction((sel) => {
+    const l = document.querySelector(sel);
+    return l && l.closest('.board-col').querySelector('.col-count').textContent === '120';
+  }, readyList, { timeout: 10000 });
+  await sleep(300);
+  const pages = Number(await page.locator(readyList).first().getAttribute('data-pages'));
+  assert.ok(pages > 1, 'more than fits at the minimum size: the list pages');
+  assert.match(await page.locator(readyList).first().locator('xpath=..').locator('.col-page').textContent(), /page \d+ of \d+/);
+  fs.mkdirSync(IMG, { recursive: true });
+  await page.screenshot({ path: path.join(IMG, 'board-paged-1.png') });
+
+  const seen = new Map(); // token -> smallest font size seen while fully on screen
+  const deadline = Date.now() + pages * 8000 + 2500;
+  let shot2 = false;
+  while (Date.now() < deadline) {
+    const visible = await page.evaluate((sel) => {
+      const list = document.querySelector(sel);
+      const box = list.getBoundingClientRect();
+      return Array.from(list.querySelectorAll('.token'), (li) => {
+        const r = li.getBoundingClientRect();
+        const inside = r.top >= box.top - 1 && r.bottom <= box.bottom + 1 && r.left >= box.left - 1 && r.right <= box.right + 1 && r.bottom <= innerHeight && r.right <= innerWidth;
+        const text = li.querySelector('.token-text');
+        const clipped = text.scrollWidth > text.clientWidth + 1;
+        return { t: li.textContent.trim(), px: parseFloat(getComputedStyle(li).fontSize), ok: inside && !clipped };
+      });
+    }, readyList);
+    for (const v of visible) if (v.ok) seen.set(v.t, Math.min(seen.get(v.t) || Infinity, v.px));
+    if (!shot2 && (await page.locator(readyList).first().getAttribute('data-page')) === '2') {
+      await sleep(200);
+      await page.screenshot({ path: path.join(IMG, 'board-paged-2.png') });
+      shot2 = true;
+    }
+    if (want.every((t) => seen.has(t))) break;
+    await sleep(250);
+  }
+  const missing = want.filter((t) => !seen.has(t));
+  assert.deepEqual(missing, [], 'tokens never shown within one cycle');
+  const small = [...seen].filter(([, px]) => px < MIN_TOKEN_PX);
+  assert.deepEqual(small, [], 'tokens shown smaller than ' + MIN_TOKEN_PX + ' px');
+  await page.close();
+});
+
+test('board: a burst of 18 READY is all highlighted and all spoken, in order (?voice=1)', { skip: skipAll, timeout: 60000 }, async () => {
+  await clearDay();
+  const page = await newPage(1920, 1080);
+  await page.addInitScript(() => {
+    window.__spoken = [];
+    const fake = {
+      speak(u) {
+        window.__spoken.push(u.text);
+        setTimeout(() => u.onend && u.onend({}), 60);
+      },
+      cancel() {},
+      getVoices: () => [],
+    };
+    Object.defineProperty(window, 'speechSynthesis', { value: fake, configurable: true });
+  });
+  await page.goto(BASE + '/?voice=1');
+  await page.waitForSelector('html[data-stream="up"]', { timeout: 20000 });
+  await page.waitForSelector('html[data-sound="on"]', { timeout: 5000 });
+  const made = await pool(Array.from({ length: 18 }), 6, () => createOrder('A'));
+  for (const o of made) await patch(o, 'READY'); // one after another: a known order
+  await page.waitForFunction(() => document.querySelectorAll('.list-ready .token.highlight').length === 18, null, { timeout: 3000 });
+  await page.screenshot({ path: path.join(IMG, 'board-burst.png') });
+  await page.waitForFunction(() => window.__spoken.length >= 18, null, { timeout: 30000 });
+  const spoken = await page.evaluate(() => window.__spoken.slice());
+  const expect = made.map((o) => 'Token ' + o.token.replace(/^([A-Z]+)-0*(\d+)$/, (m, p, n) => p.split('').join(' ') + ' ' + n) + ', please collect');
+  assert.deepEqual(spoken, expect, 'every READY spoken once, in order');
+  // A recall is spoken again.
+  await api('POST', '/api/orders/' + made[0].id + '/recall');
+  await page.waitForFunction(() => window.__spoken.length === 19, null, { timeout: 8000 });
+  assert.equal(await page.evaluate(() => window.__spoken[18]), expect[0]);
+  await page.close();
+});
+
+test('board: ?queue=Z (unknown) shows the server\'s error instead of "Reconnecting…"', { skip: skipAll, timeout: 30000 }, async () => {
+  const page = await newPage(1920, 1080);
+  await page.goto(BASE + '/?queue=Z');
+  await page.locator('#board-error').waitFor({ state: 'visible', timeout: 5000 });
+  assert.match(await page.locator('#board-error').textContent(), /unknown_queue/);
+  await sleep(2500);
+  assert.ok(await page.locator('#status-banner').isHidden(), 'no Reconnecting banner over the message');
+  await page.close();
+});
+
+test('board: sound allowed without a click hides the button; otherwise a hint stays', { skip: skipAll, timeout: 30000 }, async () => {
+  const page = await newPage(1280, 720);
+  await page.goto(BASE + '/');
+  await page.waitForSelector('html[data-sound="on"]', { timeout: 5000 });
+  assert.ok(await page.locator('#sound-enable').isHidden());
+  await page.close();
+  const quiet = await launch({ sound: false });
+  try {
+    const p = await quiet.context.newPage();
+    await p.goto(BASE + '/');
+    await p.waitForSelector('html[data-sound="off"]', { timeout: 5000 });
+    await sleep(1000);
+    assert.ok(await p.locator('#sound-enable').isVisible(), 'a visible hint while sound is locked');
+  } finally {
+    await quiet.close();
+  }
+});
+
+test('customer page: a recall alerts the phone again (vibrate, highlight)', { skip: skipAll, timeout: 30000 }, async () => {
+  const o = await createOrder('B');
+  await patch(o, 'READY');
+  const page = await newPage(390, 844);
+  await page.addInitScript(() => {
+    window.__vibrations = 0;
+    navigator.vibrate = () => {
+      window.__vibrations++;
+      return true;
+    };
+  });
+  await page.goto(BASE + '/t/' + o.token);
+  await page.waitForSelector('#status[data-status="READY"]', { timeout: 5000 });
+  await page.waitForSelector('html[data-stream="up"]', { timeout: 20000 });
+  await api('POST', '/api/orders/' + o.id + '/recall');
+  await page.waitForFunction(() => window.__vibrations >= 1, null, { timeout: 3000 });
+  assert.ok(await page.locator('#card.called').count(), 'the card is highlighted');
+  assert.match(await page.locator('#status').textContent(), /called again/i);
+  await page.close();
+});
+
+test('staff console on a 1024x768 tablet: "Bearer" key, queue names, allergy notes, dir=auto', { skip: skipAll, timeout: 30000 }, async () => {
+  const a = await createOrder('A', 'NUT ALLERGY — no peanuts please');
+  const b = await createOrder('B', 'بدون سكر');
+  const page = await newPage(1024, 768);
+  await page.goto(BASE + '/staff');
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.locator('#key-input').fill('Bearer ' + ADMIN);
+  await page.click('#key-save');
+  await page.locator('#signin').waitFor({ state: 'hidden', timeout: 5000 });
+  const cardA = page.locator(`#orders .order[data-id="${a.id}"]`);
+  const cardB = page.locator(`#orders .order[data-id="${b.id}"]`);
+  await cardA.waitFor({ timeout: 5000 });
+  await page.waitForFunction(() => document.querySelectorAll('.order-queue').length > 0, null, { timeout: 5000 });
+  assert.equal((await cardA.locator('.order-queue').textContent()).trim(), 'Dine-in');
+  assert.equal((await cardB.locator('.order-queue').textContent()).trim(), 'Takeaway');
+  assert.ok(await cardA.locator('.order-note.allergy').count(), 'an allergy note is marked');
+  assert.equal(await cardB.locator('.order-note.allergy').count(), 0);
+  assert.equal(await cardB.locator('.order-note').getAttribute('dir'), 'auto');
+  fs.mkdirSync(IMG, { recursive: true });
+  await page.screenshot({ path: path.join(IMG, 'staff-tablet.png') });
+  await page.close();
+});
+
+test('rush: no CSP violations or script errors', { skip: skipAll }, () => {
+  const bad = problems(consoleLog.flat());
+  assert.deepEqual(bad, [], bad.map((m) => `${m.url}: [${m.type}] ${m.text}`).join('\n'));
+});
