@@ -335,10 +335,67 @@
     setTimeout(renderOrders, 0);
   }
 
+  /* Search and queue filter: what the columns show, not what is kept. */
+  const search = $('order-search');
+  const queueFilter = $('queue-filter');
+  function matches(o) {
+    if (queueFilter.value && o.queue !== queueFilter.value) return false;
+    const q = search.value.trim().toLowerCase();
+    if (!q) return true;
+    const hay = [o.token, o.note || ''].concat((o.items || []).map((it) => it.name)).join('\n').toLowerCase();
+    return hay.includes(q);
+  }
+  search.addEventListener('input', scheduleRender);
+  queueFilter.addEventListener('change', scheduleRender);
+  TQ.queues().then((qs) => {
+    if (qs.length < 2 || QUEUE) return;
+    for (const q of qs) queueFilter.appendChild(TQ.el('option', { value: q.prefix, text: q.name + ' (' + q.prefix + ')' }));
+    queueFilter.hidden = false;
+  });
+
+  /* Keyboard: / search, j/k (or arrows) move between cards, Enter advances, r recalls. */
+  document.addEventListener('keydown', (e) => {
+    if (currentPanel !== 'panel-orders' || e.ctrlKey || e.metaKey || e.altKey) return;
+    const typing = e.target.closest && e.target.closest('input, textarea, select');
+    if (e.key === 'Escape' && e.target === search) {
+      search.value = '';
+      search.blur();
+      scheduleRender();
+      return;
+    }
+    if (typing) return;
+    const all = Array.from(document.querySelectorAll('#orders .order'));
+    const cur = document.activeElement && document.activeElement.closest ? document.activeElement.closest('.order') : null;
+    const i = cur ? all.indexOf(cur) : -1;
+    if (e.key === '/') {
+      e.preventDefault();
+      search.focus();
+    } else if (e.key === 'j' || e.key === 'ArrowDown') {
+      e.preventDefault();
+      if (all.length) all[Math.min(all.length - 1, i + 1)].focus();
+    } else if (e.key === 'k' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      if (all.length) all[Math.max(0, i - 1)].focus();
+    } else if ((e.key === 'Enter' || e.key === 'r') && cur && e.target === cur) {
+      const sel = e.key === 'r' ? 'button[data-action="recall"]' : 'button[data-action]:not([data-action="CANCELLED"]):not([data-action="recall"])';
+      const b = cur.querySelector(sel);
+      if (b) {
+        e.preventDefault();
+        const id = cur.dataset.id;
+        b.click();
+        // Keep the keyboard on the card once it has moved on.
+        setTimeout(() => {
+          const again = document.querySelector('#orders .order[data-id="' + id + '"]');
+          if (again) again.focus();
+        }, 300);
+      }
+    }
+  });
+
   function renderOrders() {
     renderQueued = false;
     const groups = { PENDING: [], PREPARING: [], READY: [] };
-    for (const o of orders.values()) if (groups[o.status]) groups[o.status].push(o);
+    for (const o of orders.values()) if (groups[o.status] && matches(o)) groups[o.status].push(o);
     const now = Date.now();
     let open = 0;
     for (const status of Object.keys(groups)) {
@@ -355,7 +412,7 @@
     const sig = o.status + '|' + o.updated_at + '|' + can.move;
     let c = cards.get(o.id);
     if (c && c.sig === sig) return c.el;
-    const el = c ? c.el : TQ.el('article', { class: 'order' });
+    const el = c ? c.el : TQ.el('article', { class: 'order', tabindex: '0' });
     el.dataset.id = String(o.id);
     el.dataset.status = o.status;
     el.setAttribute('aria-label', 'Order ' + o.token);
@@ -780,6 +837,47 @@
   });
   $('next-order').addEventListener('click', resetForm);
 
+  /*
+   * The venue's menu (GET /api/menu: {"items": [{"name", "unit_price"}],
+   * "currency"}): staff pick instead of typing names and prices.  No menu
+   * (404, or a server without the route): no picker, the rows as before.
+   */
+  let menuLoaded = false;
+  async function loadMenu() {
+    if (menuLoaded || !apiKey) return;
+    menuLoaded = true;
+    let items = [];
+    try {
+      const r = await TQ.api('/api/menu', { key: apiKey });
+      items = r.data && Array.isArray(r.data.items) ? r.data.items : [];
+    } catch (e) {
+      if (e.status !== 404) menuLoaded = false; // try again next time
+      items = [];
+    }
+    const box = $('menu-items');
+    box.replaceChildren(
+      ...items
+        .filter((it) => it && typeof it.name === 'string' && Number.isInteger(it.unit_price))
+        .map((it) => TQ.el('button', { type: 'button', class: 'menu-item', dataset: { name: it.name, price: String(it.unit_price) } }, TQ.el('span', { dir: 'auto', text: it.name }), TQ.el('span', { class: 'price', text: TQ.money(it.unit_price) }))),
+    );
+    $('menu-picker').hidden = box.children.length === 0;
+  }
+  $('menu-items').addEventListener('click', (e) => {
+    const b = e.target.closest('.menu-item');
+    if (!b) return;
+    const price = Number(b.dataset.price);
+    let row = Array.from(rows.children).find((r) => r.querySelector('.item-name').value.trim() === b.dataset.name);
+    if (row) {
+      const q = row.querySelector('.item-qty');
+      q.value = String((Number(q.value) || 0) + 1);
+    } else {
+      row = Array.from(rows.children).find((r) => !r.querySelector('.item-name').value.trim() && !r.querySelector('.item-price').value.trim()) || addRow(false);
+      row.querySelector('.item-name').value = b.dataset.name;
+      row.querySelector('.item-price').value = (price / 100).toFixed(2);
+    }
+    updateTotals();
+  });
+
   async function fillQueues() {
     const queues = await TQ.queues();
     const select = $('order-queue');
@@ -836,6 +934,7 @@
       $(tab.dataset.panel).hidden = !on;
     }
     if (id === 'panel-today') loadStats();
+    if (id === 'panel-new') loadMenu();
     if (id === 'panel-new' && !created) {
       const first = rows.querySelector('.item-name');
       if (first) first.focus();

@@ -447,6 +447,10 @@ async function api(req, res, url) {
     return problem(res, 405, 'method_not_allowed', 'GET or PATCH.', null, { Allow: 'GET, PATCH' });
   }
 
+  if (p === '/api/menu') {
+    if (!auth(req, res, ['pos', 'staff'])) return;
+    return send(res, 200, { items: [{ name: 'Masala tea', unit_price: 1500 }, { name: 'Veg biryani', unit_price: 18000 }, { name: 'Paneer wrap', unit_price: 12000 }], currency: 'INR' });
+  }
   if (p === '/metrics') {
     if (!auth(req, res, [])) return;
     return send(res, 200, `# mock\ntokenq_orders_created_total ${orders.length}\n`, { 'Content-Type': 'text/plain; version=0.0.4' });

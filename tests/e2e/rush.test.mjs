@@ -246,6 +246,126 @@ test('staff console on a 1024x768 tablet: "Bearer" key, queue names, allergy not
   await page.close();
 });
 
+test('staff console at rush hour (1024x768): search, queue filter, keyboard, scrolling columns, menu', { skip: skipAll, timeout: 40000 }, async () => {
+  await clearDay();
+  const made = await pool(Array.from({ length: 32 }), 8, (_, i) => createOrder(i % 2 ? 'B' : 'A', i === 5 ? 'gluten free please' : undefined));
+  const page = await newPage(1024, 768);
+  await page.goto(BASE + '/staff');
+  await page.evaluate((k) => localStorage.setItem('tokenq.apiKey', k), ADMIN);
+  await page.reload();
+  await page.waitForFunction((n) => document.querySelectorAll('#orders .order').length === n, made.length, { timeout: 8000 });
+  // The page does not grow with the orders: the column scrolls on its own.
+  const sizes = await page.evaluate(() => {
+    const l = document.querySelector('.order-col[data-status="PENDING"] .order-list');
+    return { page: document.documentElement.scrollHeight, inner: innerHeight, list: l.scrollHeight, box: l.clientHeight, overflow: getComputedStyle(l).overflowY };
+  });
+  assert.ok(sizes.page <= sizes.inner + 40, 'the page stays about one screen high: ' + JSON.stringify(sizes));
+  assert.ok(sizes.list > sizes.box && sizes.overflow === 'auto', 'the column scrolls: ' + JSON.stringify(sizes));
+  // Search.
+  await page.keyboard.press('/');
+  await page.keyboard.type(made[5].token);
+  await page.waitForFunction(() => document.querySelectorAll('#orders .order').length === 1, null, { timeout: 3000 });
+  await page.fill('#order-search', 'gluten');
+  await page.waitForFunction((id) => { const c = document.querySelectorAll('#orders .order'); return c.length === 1 && c[0].dataset.id === String(id); }, made[5].id, { timeout: 3000 });
+  await page.fill('#order-search', '');
+  // Queue filter.
+  await page.selectOption('#queue-filter', 'B');
+  await page.waitForFunction(() => { const c = Array.from(document.querySelectorAll('#orders .order')); return c.length === 16 && c.every((e) => e.querySelector('.order-queue').textContent === 'Takeaway'); }, null, { timeout: 3000 });
+  await page.selectOption('#queue-filter', '');
+  // Keyboard: j to the first card, Enter advances it.
+  await page.locator('body').click({ position: { x: 5, y: 740 } });
+  await page.keyboard.press('j');
+  const first = await page.evaluate(() => document.activeElement.dataset.id);
+  assert.ok(first, 'j focuses a card');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`#orders .order[data-id="${first}"][data-status="PREPARING"]`, { timeout: 3000 });
+  // The banner never covers the tabs (it sits at the bottom).
+  const over = await page.evaluate(() => {
+    const b = document.getElementById('status-banner');
+    b.hidden = false;
+    const r = b.getBoundingClientRect();
+    const t = document.querySelector('.tabs').getBoundingClientRect();
+    b.hidden = true;
+    return r.bottom > t.top && r.top < t.bottom;
+  });
+  assert.equal(over, false, 'the Reconnecting banner does not cover the tabs');
+  // The menu picker: shown when GET /api/menu answers 200, hidden on 404.
+  const menu = await api('GET', '/api/menu');
+  await page.click('#tab-new');
+  await sleep(500);
+  if (menu.status === 200) {
+    await page.locator('#menu-picker').waitFor({ state: 'visible', timeout: 3000 });
+    await page.locator('.menu-item').first().click();
+    const it = menu.data.items[0];
+    assert.equal(await page.locator('.item-name').first().inputValue(), it.name);
+    assert.equal(await page.locator('.item-price').first().inputValue(), (it.unit_price / 100).toFixed(2));
+  } else {
+    assert.equal(menu.status, 404);
+    assert.ok(await page.locator('#menu-picker').isHidden(), 'no picker without a menu');
+  }
+  await page.close();
+});
+
+/** WCAG relative luminance contrast of two computed colours (rgb/rgba strings). */
+function contrast(fg, bg) {
+  const parse = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const a = lum(parse(fg));
+  const b = lum(parse(bg));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+
+test('contrast: text on the pages is at least 4.5:1 (WCAG AA) and at least 14 px', { skip: skipAll, timeout: 30000 }, async () => {
+  const o = await createOrder('A', 'note');
+  await patch(o, 'PREPARING');
+  const checks = [
+    ['/staff', 1024, 768],
+    ['/', 1920, 1080],
+    ['/t/' + o.token, 390, 844],
+  ];
+  const bad = [];
+  for (const [url, w, h] of checks) {
+    const page = await newPage(w, h);
+    await page.goto(BASE + url);
+    await page.evaluate((k) => localStorage.setItem('tokenq.apiKey', k), ADMIN);
+    await page.reload();
+    await page.waitForSelector('html[data-stream="up"]', { timeout: 20000 });
+    await sleep(800);
+    const found = await page.evaluate(() => {
+      const out = [];
+      const bgOf = (el) => {
+        for (let e = el; e; e = e.parentElement) {
+          const c = getComputedStyle(e).backgroundColor;
+          const m = c.match(/[\d.]+/g);
+          if (m && (m.length < 4 || Number(m[3]) > 0.5)) return c;
+        }
+        return 'rgb(255, 255, 255)';
+      };
+      for (const el of document.querySelectorAll('body *')) {
+        if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;
+        const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+        if (!own) continue;
+        const r = el.getBoundingClientRect();
+        if (!r.width || !r.height) continue;
+        const cs = getComputedStyle(el);
+        if (cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
+        out.push({ text: el.textContent.trim().slice(0, 30), cls: el.className && el.className.baseVal === undefined ? el.className : '', fg: cs.color, bg: bgOf(el), px: parseFloat(cs.fontSize) });
+      }
+      return out;
+    });
+    for (const f of found) {
+      const ratio = contrast(f.fg, f.bg);
+      if (ratio < 4.5) bad.push(`${url} "${f.text}" .${f.cls}: ${ratio.toFixed(2)}:1 (${f.fg} on ${f.bg})`);
+      if (f.px < 14) bad.push(`${url} "${f.text}" .${f.cls}: ${f.px}px`);
+    }
+    await page.close();
+  }
+  assert.deepEqual(bad, [], 'text below AA contrast or 14 px');
+});
+
 test('rush: no CSP violations or script errors', { skip: skipAll }, () => {
   const bad = problems(consoleLog.flat());
   assert.deepEqual(bad, [], bad.map((m) => `${m.url}: [${m.type}] ${m.text}`).join('\n'));
