@@ -23,7 +23,7 @@ endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wvla -Wwrite-strings -Werror
-PKGS := libmicrohttpd jansson libpq sqlite3 libqrencode
+PKGS := libmicrohttpd jansson libpq sqlite3 libqrencode libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
@@ -40,7 +40,7 @@ MIGRATIONS := $(sort $(wildcard migrations/*/*.sql))
 WEB := $(sort $(wildcard web/*.*))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run deps test test-unit test-store test-http test-e2e test-fuzz check-format format bench install clean
+.PHONY: all run deps test test-unit test-store test-http test-openapi test-hooks test-e2e test-fuzz check-format format bench install clean
 
 all: $(B)/tokenq
 
@@ -88,17 +88,17 @@ deps:
 # Every suite, against a throwaway PostgreSQL server started for the run.
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract $(B)/tests/hooks_driver
 	@B=$(B) PYTHON=$(PYTHON) SANITIZE=$(SANITIZE) tests/run.sh $(SUITES)
 
-# One suite at a time: make test-unit | test-store | test-http | test-e2e | test-fuzz
-test-unit test-store test-http test-e2e test-fuzz:
+# One suite at a time: make test-unit | test-store | test-http | test-openapi | test-hooks | test-e2e | test-fuzz
+test-unit test-store test-http test-openapi test-hooks test-e2e test-fuzz:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract $(B)/tests/hooks_driver
 	@B=$(B) PYTHON=$(PYTHON) SANITIZE=$(SANITIZE) tests/run.sh $(@:test-%=%)
 
 check-format:
-	clang-format --dry-run --Werror $(SRC) src/main.c tests/unit/*.c tests/store/*.c tools/*.c
+	clang-format --dry-run --Werror $(SRC) src/main.c tests/unit/*.c tests/store/*.c tests/hooks/*.c tools/*.c
 
 format:
 	clang-format -i $(SRC) src/main.c $(wildcard tests/unit/*.c tests/store/*.c tools/*.c)

@@ -1,12 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages tokenq needs, only those missing.
 #   scripts/deps.sh build   what `make` and `make run` need
-#   scripts/deps.sh test    the above, plus PostgreSQL, pytest and the browser
+#   scripts/deps.sh test    the above, plus PostgreSQL, pytest, jsonschema and the browser
 #   scripts/deps.sh bench   the above, plus wrk and gnuplot
 set -eu
 
-build="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libpq-dev libsqlite3-dev libqrencode-dev tzdata"
-test="$build libcmocka-dev postgresql postgresql-client python3 python3-pytest chromium nodejs npm curl zbar-tools clang libclang-rt-14-dev valgrind sqlite3 librsvg2-bin fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji"
+build="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libpq-dev libsqlite3-dev libqrencode-dev libcurl4-openssl-dev ca-certificates tzdata"
+test="$build libcmocka-dev postgresql postgresql-client python3 python3-pytest python3-jsonschema chromium nodejs npm curl zbar-tools clang libclang-rt-14-dev valgrind sqlite3 librsvg2-bin fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji"
 bench="$test wrk gnuplot-nox"
 
 case "${1:-build}" in

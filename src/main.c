@@ -13,7 +13,6 @@
 
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
-static const struct command *find(const char *name);
 static int command_help(const struct command *c);
 
 /* clang-format off */
@@ -64,6 +63,11 @@ const struct command commands[] = {
 	 "  --to URL        the target: sqlite:PATH or postgres://...; it must hold no\n"
 	 "                  tokenq rows (a brand-new one is migrated first)\n\n"
 	 "Ids, numbers and counters are kept, so the next order continues the day.\n"},
+	{"routes", cmd_routes,
+	 "tokenq routes",
+	 "List the HTTP routes and the key roles that may call each.",
+	 "One route per line: method, path and roles (public, or the roles of the keys\n"
+	 "it accepts), separated by tabs. GET routes also answer HEAD.\n"},
 	{"version", cmd_version, "tokenq version", "Print the version.", ""},
 	{"help", cmd_help, "tokenq help [COMMAND]", "Show help for tokenq or a command.", ""},
 	{NULL, NULL, NULL, NULL, NULL},
@@ -73,7 +77,7 @@ const struct command commands[] = {
 static int cmd_version(int argc, char **argv)
 {
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-		return command_help(find("version"));
+		return command_help(cli_command("version"));
 	if (argc > 1)
 		return cli_fail(EXIT_USAGE, "`tokenq version` takes no arguments.");
 	printf("tokenq %s (SQLite %s, libpq %d, libmicrohttpd %s, jansson %s)\n", TOKENQ_VERSION,
@@ -92,16 +96,6 @@ static void usage(FILE *f)
 	fprintf(f, "\nSee `tokenq help COMMAND` or `tokenq COMMAND --help`.\n");
 }
 
-static const struct command *find(const char *name)
-{
-	const struct command *c;
-
-	for (c = commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
 static int command_help(const struct command *c)
 {
 	printf("usage: %s\n\n%s\n", c->usage, c->summary);
@@ -115,12 +109,12 @@ static int cmd_help(int argc, char **argv)
 	const struct command *c;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-		return command_help(find("help"));
+		return command_help(cli_command("help"));
 	if (argc == 1) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (argc > 2 || (c = find(argv[1])) == NULL)
+	if (argc > 2 || (c = cli_command(argv[1])) == NULL)
 		return cli_fail(EXIT_USAGE, "there is no command \"%.40s\"; see `tokenq help`.",
 		                argv[1]);
 	return command_help(c);
@@ -139,7 +133,7 @@ int main(int argc, char **argv)
 		return cmd_help(1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1);
-	c = find(argv[1]);
+	c = cli_command(argv[1]);
 	if (c == NULL)
 		return cli_fail(EXIT_USAGE, "there is no command \"%.40s\"; see `tokenq help`.",
 		                argv[1]);

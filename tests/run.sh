@@ -1,9 +1,10 @@
 #!/bin/sh
 # Runs every test suite against real components: the unit tests, the store
 # contract suite on SQLite and on a throwaway PostgreSQL server started here,
-# the HTTP acceptance tests, and the browser tests in headless Chromium.
+# the HTTP acceptance tests, the OpenAPI document's checks against a running
+# server, and the browser tests in headless Chromium.
 #
-#   tests/run.sh [unit] [store] [http] [e2e] [fuzz]     (default: all)
+#   tests/run.sh [unit] [store] [http] [openapi] [hooks] [e2e] [fuzz]   (default: all)
 #
 # Environment: B (build dir, default build), PYTHON, SANITIZE.
 # Prints one closing line: "N passed, N failed".
@@ -11,7 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
-suites=${*:-unit store http e2e fuzz}
+suites=${*:-unit store http openapi hooks e2e fuzz}
 export TOKENQ_BIN="$PWD/$B/tokenq"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -28,7 +29,7 @@ pgdir=$(mktemp -d /tmp/tokenq-pg.XXXXXX)
 pgport=$(( 56000 + $$ % 4000 ))
 cleanup() { tests/pg.sh stop "$pgdir" immediate >/dev/null 2>&1; rm -rf "$pgdir"; }
 trap cleanup EXIT INT TERM
-if want store || want http || want e2e; then
+if want store || want http || want openapi || want e2e; then
 	if url=$(tests/pg.sh start "$pgdir" "$pgport"); then
 		export TOKENQ_TEST_PG="$url" TOKENQ_TEST_PG_DIR="$pgdir"
 	else
@@ -68,6 +69,27 @@ if want http; then
 			fail "pytest $dir"
 		fi
 	done
+fi
+
+# The OpenAPI document (web/openapi.json): Redocly's lint, the route table,
+# docs/api.md, and every route's answers from real servers checked against it.
+if want openapi && [ -d tests/openapi ]; then
+	if "$PYTHON" -m pytest -q -m "not slow" tests/openapi; then
+		pass "pytest tests/openapi"
+	else
+		fail "pytest tests/openapi"
+	fi
+fi
+
+# Webhooks: the dispatcher against a receiver using the Standard Webhooks library.
+if want hooks; then
+	if { [ -d tests/hooks/node_modules/standardwebhooks ] ||
+		(cd tests/hooks && npm ci --no-audit --no-fund --silent); } &&
+		(cd tests/hooks && timeout 120 "../../$B/tests/hooks_driver" receiver.js); then
+		pass "webhooks"
+	else
+		fail "webhooks"
+	fi
 fi
 
 if want e2e && [ -f tests/e2e/run.sh ]; then

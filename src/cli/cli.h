@@ -25,6 +25,9 @@ struct command {
 
 extern const struct command commands[];
 
+/* The command of this name, or NULL. */
+const struct command *cli_command(const char *name);
+
 /* Prints "tokenq: <sentence>" to stderr and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -60,5 +63,6 @@ int cmd_migrate(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
+int cmd_routes(int argc, char **argv);
 
 #endif

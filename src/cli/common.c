@@ -21,6 +21,16 @@ int cli_fail(int code, const char *fmt, ...)
 	return code;
 }
 
+const struct command *cli_command(const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
 static void print_help(const struct command *cmd)
 {
 	printf("usage: %s\n\n%s\n", cmd->usage, cmd->summary);

@@ -112,6 +112,15 @@ static int check_schema(struct side *d, bool *fresh)
 	if (store_conn_backend(d->c)->count_tables(store_conn_db(d->c), &tables, &err) != 0)
 		return cli_fail(EXIT_RUNTIME, "cannot read the %s database: %s.", d->which,
 		                err.detail);
+	if (tables > 0 && fresh != NULL) {
+		/* Other programs' tables only: as brand-new to tokenq (migrated beside them). */
+		bool history = true;
+		if (migrate_history_exists(d->c, &history, &err) != 0)
+			return cli_fail(EXIT_RUNTIME, "cannot read the %s database: %s.", d->which,
+			                err.detail);
+		if (!history)
+			tables = 0;
+	}
 	if (tables == 0) {
 		if (fresh != NULL) {
 			*fresh = true;

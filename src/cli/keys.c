@@ -2,10 +2,15 @@
  * tokenq keys create|list|revoke: API keys. A secret is shown once, on the
  * first line of stdout; only its sha256 is stored.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "domain/order.h"
@@ -20,7 +25,52 @@ static void time_or(int64_t ms, const char *none, char out[32])
 		format_rfc3339(ms, out);
 }
 
-static int create(struct store_conn *c, const char *role_s, const char *label)
+/* Writes len bytes of s at out[at], cut to fit; returns the new length. */
+static size_t append(char *out, size_t size, size_t at, const char *s, size_t len)
+{
+	if (at >= size)
+		return at;
+	if (len > size - at - 1)
+		len = size - at - 1;
+	memcpy(out + at, s, len);
+	out[at + len] = '\0';
+	return at + len;
+}
+
+/*
+ * Where the keys are kept, for people: a SQLite file's absolute path, or the
+ * PostgreSQL URL without its password. Sets *is_new when the file does not
+ * exist yet (opening it will make a new, empty database).
+ */
+static void describe_database(const char *url, char *out, size_t size, bool *is_new)
+{
+	struct stat st;
+
+	*is_new = false;
+	if (strncmp(url, "sqlite:", 7) == 0) {
+		const char *path = url + 7;
+		size_t n = 0;
+		*is_new = stat(path, &st) != 0 && errno == ENOENT;
+		if (path[0] != '/' && getcwd(out, size) != NULL) {
+			n = strlen(out);
+			if (n + 1 < size)
+				out[n++] = '/';
+		}
+		append(out, size, n, path, strlen(path));
+		return;
+	}
+	{
+		const char *at = strrchr(url, '@'), *scheme = strstr(url, "://");
+		size_t n = 0;
+		if (at != NULL && scheme != NULL && scheme < at) {
+			n = append(out, size, 0, url, (size_t)(scheme + 3 - url));
+			url = at + 1;
+		}
+		append(out, size, n, url, strlen(url));
+	}
+}
+
+static int create(struct store_conn *c, const char *role_s, const char *label, const char *where)
 {
 	enum role role;
 	struct tq_error err;
@@ -42,9 +92,9 @@ static int create(struct store_conn *c, const char *role_s, const char *label)
 	printf("%s\n", secret);
 	fflush(stdout);
 	fprintf(stderr,
-	        "created key %" PRId64 " with role %s%s%s; the secret above is shown only "
+	        "created key %" PRId64 " with role %s%s%s in %s; the secret above is shown only "
 	        "once\n",
-	        id, role_name(role), label ? " and label " : "", label ? label : "");
+	        id, role_name(role), label ? " and label " : "", label ? label : "", where);
 	return EXIT_OK;
 }
 
@@ -69,7 +119,7 @@ static int list(struct store_conn *c)
 	return EXIT_OK;
 }
 
-static int revoke(struct store_conn *c, const char *id_s)
+static int revoke_one(struct store_conn *c, const char *id_s)
 {
 	struct tq_error err;
 	int64_t id;
@@ -91,10 +141,12 @@ int cmd_keys(int argc, char **argv)
 	                               {"role", &role, NULL},
 	                               {"label", &label, NULL},
 	                               {NULL, NULL, NULL}};
-	const struct command *cmd = &commands[2];
+	const struct command *cmd = cli_command("keys");
 	struct config cfg;
 	struct store *s;
 	struct store_conn *c;
+	char where[PATH_MAX + 16];
+	bool is_new;
 	int n, rc;
 
 	n = cli_parse(cmd, argc, argv, opts, pos, 2);
@@ -116,14 +168,22 @@ int cmd_keys(int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "keys create needs --role pos, staff or admin.");
 	if (cli_config(&cfg, database, NULL) != 0)
 		return EXIT_USAGE;
+	describe_database(cfg.database, where, sizeof(where), &is_new);
 	if ((rc = cli_open(&cfg, false, &s, &c)) != EXIT_OK)
 		return rc;
+	if (is_new)
+		fprintf(
+		    stderr,
+		    "tokenq: warning: there was no database at %s, so a new one was made there; "
+		    "a server started on another database will not know these keys (give the "
+		    "server's with --database or DATABASE_URL)\n",
+		    where);
 	if (strcmp(pos[0], "create") == 0)
-		rc = create(c, role, label);
+		rc = create(c, role, label, where);
 	else if (strcmp(pos[0], "list") == 0)
 		rc = list(c);
 	else
-		rc = revoke(c, pos[1]);
+		rc = revoke_one(c, pos[1]);
 	cli_close(s, c);
 	return rc;
 }

@@ -50,7 +50,7 @@ int cmd_migrate(int argc, char **argv)
 {
 	const char *database = NULL, *pos[1];
 	const struct cli_opt opts[] = {{"database", &database, NULL}, {NULL, NULL, NULL}};
-	const struct command *cmd = &commands[1];
+	const struct command *cmd = cli_command("migrate");
 	struct config cfg;
 	struct store *s;
 	struct store_conn *c;

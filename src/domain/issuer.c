@@ -137,7 +137,7 @@ int issuer_start(struct store *s, struct issuer **out, struct tq_error *err)
 	*out = NULL;
 	if (is == NULL)
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
-	if (store_connect(s, &is->conn, err) != 0) {
+	if (store_connect_as(s, "issuer", &is->conn, err) != 0) {
 		free(is);
 		return -1;
 	}

@@ -46,7 +46,7 @@ int authorize(struct req *r, struct store_conn *c)
 	char hash[65];
 	int found;
 
-	if (r->route->roles == 0)
+	if (r->route->roles & R_PUBLIC)
 		return 0;
 	if (r->authorization == NULL) {
 		bool any = true;

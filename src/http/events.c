@@ -321,7 +321,7 @@ static int fetch_new(struct hub *h)
 	size_t n, i;
 
 	for (;;) {
-		if (h->conn == NULL && store_connect(h->srv->store, &h->conn, &err) != 0)
+		if (h->conn == NULL && store_connect_as(h->srv->store, "hub", &h->conn, &err) != 0)
 			return -1;
 		if (store_events_after(h->conn, h->last_id, FETCH, &ev, &n, &err) != 0) {
 			if (err.status != TQ_UNAVAILABLE)
@@ -512,7 +512,7 @@ int hub_start(struct server *srv, struct tq_error *err)
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "cannot make the hub's pipe");
 	for (i = 0; i < 2; i++)
 		fcntl(h->wake[i], F_SETFL, fcntl(h->wake[i], F_GETFL) | O_NONBLOCK);
-	if (store_connect(srv->store, &h->conn, err) != 0 ||
+	if (store_connect_as(srv->store, "hub", &h->conn, err) != 0 ||
 	    store_last_event_id(h->conn, &h->last_id, err) != 0)
 		goto fail;
 	if (pthread_create(&h->thread, NULL, hub_main, h) != 0) {

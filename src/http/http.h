@@ -35,16 +35,19 @@ struct req;
 enum handled { HANDLED, DEFERRED };
 typedef enum handled (*handler_fn)(struct req *r, struct store_conn *c);
 
-/* Roles as bits for a route's allowed set; 0 means public. */
-#define R_POS   (1u << ROLE_POS)
-#define R_STAFF (1u << ROLE_STAFF)
-#define R_ADMIN (1u << ROLE_ADMIN)
+/* Roles as bits for a route's allowed set. Every route names its roles, or
+ * R_PUBLIC for a route that needs no key: a route with none is refused at
+ * start (routes_check), so that forgetting the line cannot make it public. */
+#define R_POS    (1u << ROLE_POS)
+#define R_STAFF  (1u << ROLE_STAFF)
+#define R_ADMIN  (1u << ROLE_ADMIN)
+#define R_PUBLIC (1u << 8)
 
 struct route {
 	const char *method;
 	const char *pattern; /* segments; "{id}" matches digits, "{x}" any segment */
 	handler_fn fn;
-	unsigned roles;   /* 0: public */
+	unsigned roles;   /* R_* bits, or R_PUBLIC; checked by the server before fn runs */
 	bool body;        /* takes a JSON body (415/413/400 apply) */
 	bool no_database; /* answers without the database (pages, assets) */
 	bool db_optional; /* runs with c == NULL when no connection can be had */
@@ -102,6 +105,7 @@ struct server {
 	void *daemon;
 	struct hub *hub;
 	struct metrics *metrics;
+	json_t *menu; /* the TOKENQ_MENU file's contents, or NULL */
 };
 
 /* ---- what handlers call ---- */
@@ -141,6 +145,13 @@ void today(char out[BIZDATE_LEN]);
 /* ---- the routes (routes.c) ---- */
 extern const struct route routes[];
 
+/* Checks the table: every route names its roles (or R_PUBLIC), and a route
+ * answered without the database is public. 0, or -1 with err naming it. */
+int routes_check(struct tq_error *err);
+
+/* The route's roles as text: "public", or "pos,staff,admin" style. */
+void routes_roles_text(unsigned roles, char *out, size_t n);
+
 /* Handlers by file. */
 enum handled h_orders_create(struct req *r, struct store_conn *c);
 enum handled h_orders_get(struct req *r, struct store_conn *c);
@@ -150,6 +161,8 @@ enum handled h_orders_recall(struct req *r, struct store_conn *c);
 enum handled h_tokens_get(struct req *r, struct store_conn *c);
 enum handled h_board(struct req *r, struct store_conn *c);
 enum handled h_queues(struct req *r, struct store_conn *c);
+enum handled h_menu(struct req *r, struct store_conn *c);
+enum handled h_openapi(struct req *r, struct store_conn *c);
 enum handled h_healthz(struct req *r, struct store_conn *c);
 enum handled h_page(struct req *r, struct store_conn *c);
 enum handled h_asset(struct req *r, struct store_conn *c);
@@ -163,6 +176,9 @@ extern const char page_csp[];
 
 /* ---- server life (server.c) ---- */
 int server_start(struct server *srv, struct tq_error *err);
+
+/* The port the server listens on (the one chosen when configured as 0). */
+int server_port(const struct server *srv);
 /* Stops accepting, finishes in-flight requests (bounded), ends streams. */
 void server_stop(struct server *srv);
 

@@ -86,3 +86,15 @@ enum handled h_asset(struct req *r, struct store_conn *c)
 		reply_header(r, "Cache-Control", "public, max-age=300");
 	return h;
 }
+
+/* GET /api/openapi.json: the API's OpenAPI 3.1 document, built in. */
+enum handled h_openapi(struct req *r, struct store_conn *c)
+{
+	enum handled h;
+
+	(void)c;
+	h = serve_file(r, "openapi.json");
+	if (r->status == 200)
+		reply_header(r, "Cache-Control", "no-cache");
+	return h;
+}

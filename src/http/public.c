@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/estimate.h"
 #include "domain/token.h"
 #include "http/http.h"
 #include "util/log.h"
@@ -17,7 +18,8 @@ enum handled h_tokens_get(struct req *r, struct store_conn *c)
 	char prefix[4], date[BIZDATE_LEN], token[TOKEN_MAX];
 	struct tq_error err;
 	struct order o;
-	int64_t seq, ahead = 0, prep = -1;
+	int64_t seq, ahead = 0;
+	struct pace pace;
 	json_t *eta = json_null();
 
 	if (query_date(r, date) != 0)
@@ -34,15 +36,14 @@ enum handled h_tokens_get(struct req *r, struct store_conn *c)
 	}
 	if (o.status == ST_PENDING || o.status == ST_PREPARING) {
 		if (store_count_ahead(c, &o, &ahead, &err) != 0 ||
-		    store_recent_prep_seconds(c, o.queue, o.business_date, &prep, &err) != 0) {
+		    store_recent_pace(c, o.queue, o.business_date, &pace, &err) != 0) {
 			order_release(&o);
 			reply_problem(r, &err);
 			return HANDLED;
 		}
-		if (prep >= 0) {
-			int64_t waited = (now_ms() - o.created_at) / 1000;
-			eta = json_integer(prep > waited ? prep - waited : 0);
-		}
+		int64_t e = estimate_seconds(&pace, (now_ms() - o.created_at) / 1000, ahead);
+		if (e >= 0)
+			eta = json_integer(e);
 	} else if (o.status == ST_READY || o.status == ST_COMPLETED) {
 		eta = json_integer(0);
 	}

@@ -10,10 +10,20 @@
  * connection; the next call of the access handler queues the response. So a
  * slow database never stalls the polling threads, and many orders can wait
  * on one group commit at once.
+ *
+ * The listening socket is tokenq's own: an acceptor thread accepts and hands
+ * each connection to libmicrohttpd. Stopping closes it, so new connections
+ * are refused at once while requests in flight drain. (MHD_quiesce_daemon()
+ * would do the same, but on epoll with a thread pool it races the polling
+ * threads for the listen socket and can abort the process.)
  */
+#define _GNU_SOURCE /* accept4, pipe2 */
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/auth.h"
 #include "http/events.h"
 #include "http/http.h"
 #include "http/metrics.h"
@@ -44,6 +55,15 @@ static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t inflight_cond = PTHREAD_COND_INITIALIZER;
 static int inflight;
 static int stopping; /* set once SIGTERM drains the server; atomic access */
+
+struct acceptor {
+	int fd;      /* the listening socket */
+	int wake[2]; /* a pipe: written once to stop the thread */
+	pthread_t thread;
+	struct MHD_Daemon *daemon;
+};
+
+static struct acceptor acceptor = {.fd = -1, .wake = {-1, -1}};
 
 /* ---- workers ---- */
 
@@ -71,12 +91,18 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		tq_error_clear(&err);
-		if (conn == NULL && store_connect(w->srv->store, &conn, &err) != 0) {
+		if (conn == NULL && store_connect_as(w->srv->store, "worker", &conn, &err) != 0) {
 			metrics_db_error(w->srv->metrics);
 			if (r->route->db_optional)
 				r->route->fn(r, NULL);
 			else
 				reply_problem(r, &err);
+			req_finish(r);
+			continue;
+		}
+		/* The route's roles are checked here, before its handler runs, so no
+		 * handler can forget them. A requeued request was checked already. */
+		if (r->next_fn == NULL && authorize(r, conn) != 0) {
 			req_finish(r);
 			continue;
 		}
@@ -655,6 +681,90 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("component=http msg=\"%s\"", log_quote(msg, q, sizeof(q)));
 }
 
+/* ---- the listening socket ---- */
+
+static void *acceptor_main(void *arg)
+{
+	struct acceptor *a = arg;
+
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = a->fd, .events = POLLIN},
+		                        {.fd = a->wake[0], .events = POLLIN}};
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("component=http msg=\"poll on the listening socket failed\" "
+			          "error=\"%s\"",
+			          strerror(errno));
+			return NULL;
+		}
+		if (pfd[1].revents != 0)
+			return NULL;
+		fd = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* Out of descriptors: let connections close before trying again. */
+				log_warn("component=http msg=\"cannot accept a connection\" "
+				         "error=\"%s\"",
+				         strerror(errno));
+				poll(&pfd[1], 1, 100);
+			}
+			continue; /* EAGAIN, ECONNABORTED, EINTR and the like */
+		}
+		/* On failure MHD closes the socket itself. */
+		(void)MHD_add_connection(a->daemon, fd, (struct sockaddr *)&peer, len);
+	}
+}
+
+static int acceptor_listen(struct acceptor *a, const struct sockaddr_storage *ss)
+{
+	socklen_t len =
+	    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int on = 1;
+
+	a->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (a->fd < 0)
+		return -1;
+	(void)setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (ss->ss_family == AF_INET6)
+		(void)setsockopt(a->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(a->fd, (const struct sockaddr *)ss, len) != 0 || listen(a->fd, 1024) != 0 ||
+	    pipe2(a->wake, O_CLOEXEC) != 0) {
+		int e = errno;
+		close(a->fd);
+		a->fd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static void acceptor_close(struct acceptor *a)
+{
+	if (a->wake[1] >= 0) {
+		if (a->daemon != NULL) {
+			ssize_t n;
+			do
+				n = write(a->wake[1], "x", 1);
+			while (n < 0 && errno == EINTR);
+			pthread_join(a->thread, NULL);
+			a->daemon = NULL;
+		}
+		close(a->wake[0]);
+		close(a->wake[1]);
+		a->wake[0] = a->wake[1] = -1;
+	}
+	if (a->fd >= 0) {
+		close(a->fd);
+		a->fd = -1;
+	}
+}
+
 int server_start(struct server *srv, struct tq_error *err)
 {
 	const struct config *cfg = srv->cfg;
@@ -673,7 +783,6 @@ int server_start(struct server *srv, struct tq_error *err)
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)cfg->listen_port);
-		flags |= MHD_USE_IPv6;
 	} else if (strcmp(cfg->listen_host, "localhost") == 0) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 		in->sin_family = AF_INET;
@@ -685,22 +794,51 @@ int server_start(struct server *srv, struct tq_error *err)
 		               "not %s",
 		               cfg->listen_host);
 	}
-	if (workers_start(srv, nworkers) != 0)
+	if (routes_check(err) != 0)
+		return -1;
+	if (acceptor_listen(&acceptor, &ss) != 0)
+		return tq_fail(err, TQ_UNAVAILABLE, "listen_failed", "listen",
+		               "cannot listen on %s:%d: %s", cfg->listen_host, cfg->listen_port,
+		               errno == EADDRINUSE ? "the address is in use" : strerror(errno));
+	if (workers_start(srv, nworkers) != 0) {
+		acceptor_close(&acceptor);
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "cannot start worker threads");
+	}
 	srv->daemon = MHD_start_daemon(
-	    flags, (uint16_t)cfg->listen_port, NULL, NULL, on_access, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u,
-	    MHD_OPTION_CONNECTION_LIMIT, 8000u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+	    flags | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL, on_access, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	    srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT, 8000u,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		workers_stop();
-		return tq_fail(err, TQ_UNAVAILABLE, "listen_failed", "listen",
-		               "cannot listen on %s:%d (is the address in use?)", cfg->listen_host,
-		               cfg->listen_port);
+		acceptor_close(&acceptor);
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "cannot start the HTTP server");
+	}
+	acceptor.daemon = srv->daemon;
+	if (pthread_create(&acceptor.thread, NULL, acceptor_main, &acceptor) != 0) {
+		acceptor.daemon = NULL;
+		MHD_stop_daemon(srv->daemon);
+		srv->daemon = NULL;
+		workers_stop();
+		acceptor_close(&acceptor);
+		return tq_fail(err, TQ_INTERNAL, "internal", "",
+		               "cannot start the acceptor thread");
 	}
 	return 0;
+}
+
+int server_port(const struct server *srv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	(void)srv;
+	if (acceptor.fd < 0 || getsockname(acceptor.fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 void server_stop(struct server *srv)
@@ -708,7 +846,7 @@ void server_stop(struct server *srv)
 	int64_t deadline = mono_ms() + 8000;
 
 	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
-	MHD_quiesce_daemon(srv->daemon);
+	acceptor_close(&acceptor); /* new connections are refused from here on */
 	events_shutdown(srv);
 	pthread_mutex_lock(&inflight_lock);
 	while (inflight > 0 && mono_ms() < deadline) {

@@ -82,25 +82,76 @@ static int recorded_row(void *ctx, int query, int ncols, const char *const *vals
 	return 0;
 }
 
-/* The history, or an empty one when the table does not exist yet. */
+/* The history, or an empty one when the table does not exist yet (a
+ * brand-new database, or one that holds only other software's tables). */
 static int read_history(struct store_conn *c, struct recorded *r, struct tq_error *err)
 {
 	static const char sql[] =
 	    "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version";
 	const struct sql_backend *be = store_conn_backend(c);
-	int tables;
+	bool exists;
 
 	r->n = 0;
-	if (be->count_tables(store_conn_db(c), &tables, err) != 0)
+	if (be->relation_exists(store_conn_db(c), "schema_migrations", &exists, err) != 0)
 		return -1;
-	if (tables == 0)
+	if (!exists)
 		return 0;
 	if (be->exec(store_conn_db(c), sql, 0, NULL, recorded_row, r, err) != 0) {
 		if (err->status == TQ_UNAVAILABLE)
 			return -1;
-		return tq_fail(err, TQ_INTERNAL, "not_tokenq", "",
-		               "the database has tables but no schema_migrations history: it is "
-		               "not a tokenq database; use an empty one");
+		return tq_fail(err, TQ_CONFLICT, "name_taken", "",
+		               "the database has a table schema_migrations that is not tokenq's "
+		               "(another program's migration history); give tokenq a database of "
+		               "its own, or on PostgreSQL a schema of its own "
+		               "(options=-csearch_path=tokenq in the URL)");
+	}
+	return 0;
+}
+
+int migrate_history_exists(struct store_conn *c, bool *exists, struct tq_error *err)
+{
+	return store_conn_backend(c)->relation_exists(store_conn_db(c), "schema_migrations", exists,
+	                                              err);
+}
+
+/*
+ * Refuses a migration that would create a table or index whose name is
+ * already taken in the database by something that is not tokenq's (another
+ * program sharing the database), naming it, before anything is written.
+ */
+static int check_names_free(struct store_conn *c, const struct builtin *m, struct tq_error *err)
+{
+	static const char *const kinds[] = {"CREATE TABLE ", "CREATE INDEX ",
+	                                    "CREATE UNIQUE INDEX "};
+	const struct sql_backend *be = store_conn_backend(c);
+	size_t k;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		const char *p = m->sql;
+		while ((p = strstr(p, kinds[k])) != NULL) {
+			char name[64];
+			size_t n;
+			bool exists;
+			p += strlen(kinds[k]);
+			if (strncmp(p, "IF NOT EXISTS ", 14) == 0)
+				continue;
+			n = strspn(p, "abcdefghijklmnopqrstuvwxyz_0123456789");
+			if (n == 0 || n >= sizeof(name))
+				continue;
+			memcpy(name, p, n);
+			name[n] = '\0';
+			if (be->relation_exists(store_conn_db(c), name, &exists, err) != 0)
+				return -1;
+			if (exists)
+				return tq_fail(
+				    err, TQ_CONFLICT, "name_taken", "",
+				    "the database already has a %s named %s that is not tokenq's, "
+				    "and "
+				    "migration %04d_%s must create one of that name; give tokenq a "
+				    "database of its own, or on PostgreSQL a schema of its own "
+				    "(options=-csearch_path=tokenq in the URL)",
+				    k == 0 ? "table" : "index", name, m->version, m->name);
+		}
 	}
 	return 0;
 }
@@ -209,6 +260,8 @@ static int apply_one(struct store_conn *c, const struct builtin *m, int *applied
 		be->rollback(db);
 		return 0;
 	}
+	if (check_names_free(c, m, err) != 0)
+		goto fail;
 	if (be->script(db, m->sql, err) != 0) {
 		char detail[sizeof(err->detail)];
 		snprintf(detail, sizeof(detail), "%s", err->detail);

@@ -30,6 +30,12 @@ int migrate_status(struct store_conn *c, struct migration_info **out, size_t *n,
                    struct tq_error *err);
 
 /*
+ * Whether the database has tokenq's migration history at all: without it
+ * a database is brand-new to tokenq (it may hold other programs' tables).
+ */
+int migrate_history_exists(struct store_conn *c, bool *exists, struct tq_error *err);
+
+/*
  * Applies the pending migrations under the migration lock, each in one
  * transaction with its history row. Refuses a drifted or newer database.
  * *applied counts what it applied. A failure names the migration and the

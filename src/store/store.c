@@ -113,6 +113,12 @@ const char *store_url(const struct store *s)
 
 int store_connect(struct store *s, struct store_conn **out, struct tq_error *err)
 {
+	return store_connect_as(s, NULL, out, err);
+}
+
+int store_connect_as(struct store *s, const char *purpose, struct store_conn **out,
+                     struct tq_error *err)
+{
 	struct store_conn *c = calloc(1, sizeof(*c));
 
 	*out = NULL;
@@ -120,7 +126,7 @@ int store_connect(struct store *s, struct store_conn **out, struct tq_error *err
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
 	c->s = s;
 	c->be = s->be;
-	if (c->be->connect(s->url, &c->db, err) != 0) {
+	if (c->be->connect(s->url, purpose, &c->db, err) != 0) {
 		free(c);
 		return -1;
 	}
@@ -868,7 +874,7 @@ int store_count_ahead(struct store_conn *c, const struct order *o, int64_t *ahea
 }
 
 struct prep_rows {
-	int64_t v[20];
+	int64_t prep[20], ready[20];
 	int n;
 };
 
@@ -877,8 +883,11 @@ static int prep_row(void *ctx, int query, int ncols, const char *const *vals)
 	struct prep_rows *r = ctx;
 
 	(void)query;
-	if (ncols > 0 && r->n < 20)
-		r->v[r->n++] = i64(vals[0]);
+	if (ncols > 1 && r->n < 20) {
+		r->prep[r->n] = i64(vals[0]);
+		r->ready[r->n] = i64(vals[1]);
+		r->n++;
+	}
 	return 0;
 }
 
@@ -889,21 +898,31 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int store_recent_prep_seconds(struct store_conn *c, const char *queue, const char *date,
-                              int64_t *seconds, struct tq_error *err)
+int store_recent_pace(struct store_conn *c, const char *queue, const char *date, struct pace *out,
+                      struct tq_error *err)
 {
-	static const char sql[] = "SELECT ready_at - created_at FROM orders WHERE queue = $1 AND "
-	                          "business_date = $2 AND ready_at IS NOT NULL ORDER BY ready_at "
-	                          "DESC LIMIT 20";
-	struct prep_rows r = {{0}, 0};
+	static const char sql[] =
+	    "SELECT ready_at - created_at, ready_at FROM orders WHERE queue = "
+	    "$1 AND business_date = $2 AND ready_at IS NOT NULL ORDER BY "
+	    "ready_at DESC LIMIT 20";
+	struct prep_rows r;
 	const char *p[2] = {queue, date};
+	int i;
 
-	*seconds = -1;
+	memset(&r, 0, sizeof(r));
+	out->prep_seconds = out->gap_seconds = -1;
 	if (exec(c, sql, 2, p, prep_row, &r, err) != 0)
 		return -1;
 	if (r.n > 0) {
-		qsort(r.v, (size_t)r.n, sizeof(r.v[0]), cmp_i64);
-		*seconds = (r.v[r.n / 2] + 500) / 1000;
+		qsort(r.prep, (size_t)r.n, sizeof(r.prep[0]), cmp_i64);
+		out->prep_seconds = (r.prep[r.n / 2] + 500) / 1000;
+	}
+	if (r.n > 1) {
+		/* newest first: the gaps between consecutive READYs */
+		for (i = 0; i + 1 < r.n; i++)
+			r.ready[i] = r.ready[i] - r.ready[i + 1];
+		qsort(r.ready, (size_t)(r.n - 1), sizeof(r.ready[0]), cmp_i64);
+		out->gap_seconds = (r.ready[(r.n - 1) / 2] + 500) / 1000;
 	}
 	return 0;
 }

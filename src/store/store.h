@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "domain/error.h"
+#include "domain/estimate.h"
 #include "domain/order.h"
 
 /* Called for each result row; vals[i] is NULL for SQL NULL. Non-zero stops. */
@@ -39,7 +40,9 @@ struct sql_stmt {
 struct sql_backend {
 	const char *name;    /* "sqlite" or "postgresql", as /healthz says */
 	const char *dialect; /* the folder under migrations/ */
-	int (*connect)(const char *url, void **db, struct tq_error *err);
+	/* purpose names the connection where the database can show it
+	 * (PostgreSQL's application_name: tokenq/PURPOSE); may be NULL. */
+	int (*connect)(const char *url, const char *purpose, void **db, struct tq_error *err);
 	void (*disconnect)(void *db);
 	/* One statement; params are text (NULL for NULL). sql must be a string
 	 * constant: backends cache prepared statements by its address. */
@@ -67,6 +70,9 @@ struct sql_backend {
 	void (*unlock_migrations)(void *db);
 	/* Tables in the database (0 for a brand-new one). */
 	int (*count_tables)(void *db, int *n, struct tq_error *err);
+	/* Whether a table, index or sequence of this name exists where tokenq
+	 * creates its own (PostgreSQL: the current schema). */
+	int (*relation_exists)(void *db, const char *name, bool *exists, struct tq_error *err);
 	/* A statement run in each event-writing transaction to wake other
 	 * servers (PostgreSQL NOTIFY), or NULL. Takes no parameters. */
 	const char *notify_sql;
@@ -94,6 +100,10 @@ const struct sql_backend *store_backend(const struct store *s);
 const char *store_url(const struct store *s);
 
 int store_connect(struct store *s, struct store_conn **out, struct tq_error *err);
+/* The same, naming what the connection is for ("issuer", "worker", "hub"):
+ * operators see it in pg_stat_activity as application_name tokenq/PURPOSE. */
+int store_connect_as(struct store *s, const char *purpose, struct store_conn **out,
+                     struct tq_error *err);
 void store_disconnect(struct store_conn *c);
 /* The connection's backend handle and table, for migrate.c and copy. */
 void *store_conn_db(struct store_conn *c);
@@ -177,9 +187,13 @@ int store_find_token(struct store_conn *c, const char *queue, const char *date, 
 int store_count_ahead(struct store_conn *c, const struct order *o, int64_t *ahead,
                       struct tq_error *err);
 
-/* Median seconds from creation to READY of the queue's latest ready orders of date; -1 if none. */
-int store_recent_prep_seconds(struct store_conn *c, const char *queue, const char *date,
-                              int64_t *seconds, struct tq_error *err);
+/*
+ * The pace of the queue's latest (up to 20) ready orders of date: median
+ * seconds from creation to READY, and between consecutive READYs; -1 each
+ * where there are too few.
+ */
+int store_recent_pace(struct store_conn *c, const char *queue, const char *date, struct pace *out,
+                      struct tq_error *err);
 
 /* ---- events ---- */
 

@@ -33,6 +33,12 @@ static const char session_sql[] = "SET lock_timeout = '5s';"
                                   "SET default_transaction_isolation = 'read committed';"
                                   "SET client_min_messages = 'warning';";
 
+/* Whether the server ended the session (SQLSTATE 57P01-57P03, or class 08). */
+static bool session_ended(const char *state)
+{
+	return state != NULL && (strncmp(state, "57P0", 4) == 0 || strncmp(state, "08", 2) == 0);
+}
+
 static int fail_res(struct pg_db *d, PGresult *res, struct tq_error *err)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -79,19 +85,22 @@ static int session_setup(struct pg_db *d, struct tq_error *err)
 	return rc;
 }
 
-/* Makes sure the connection is up, resetting a broken one. */
+/*
+ * Makes sure the connection is up, resetting a broken one.
+ *
+ * Between transactions the server sends nothing of its own accord but when
+ * it ends the session (pg_terminate_backend, a shutdown, a failover, an idle
+ * timeout): it writes a FATAL error and closes. So a connection that is idle
+ * and has anything to read is finished, whatever PQstatus says yet (libpq
+ * notices the end only when it next reads, inside our next statement): it
+ * is reset now, before a statement is spent on it.
+ */
 static int ensure(struct pg_db *d, struct tq_error *err)
 {
-	/* Between transactions, a connection the server has closed (a restart,
-	 * an idle timeout) shows as a readable socket: notice it now, without a
-	 * round trip, rather than fail the next statement. */
-	if (PQstatus(d->conn) == CONNECTION_OK && PQtransactionStatus(d->conn) == PQTRANS_IDLE) {
+	if (PQstatus(d->conn) == CONNECTION_OK) {
 		struct pollfd p = {PQsocket(d->conn), POLLIN, 0};
-		if (poll(&p, 1, 0) <= 0 ||
-		    (PQconsumeInput(d->conn) && PQstatus(d->conn) == CONNECTION_OK))
+		if (PQtransactionStatus(d->conn) != PQTRANS_IDLE || poll(&p, 1, 0) <= 0)
 			return 0;
-	} else if (PQstatus(d->conn) == CONNECTION_OK) {
-		return 0;
 	}
 	PQreset(d->conn);
 	if (PQstatus(d->conn) != CONNECTION_OK)
@@ -109,13 +118,17 @@ static void pg_disconnect(void *h)
 	free(d);
 }
 
-static int pg_connect(const char *url, void **out, struct tq_error *err)
+/* purpose names the connection in pg_stat_activity: application_name tokenq/PURPOSE. */
+static int pg_connect(const char *url, const char *purpose, void **out, struct tq_error *err)
 {
 	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-	const char *vals[] = {url, "5", "tokenq", NULL};
+	const char *vals[] = {url, "5", NULL, NULL};
+	char app[64];
 	struct pg_db *d = calloc(1, sizeof(*d));
 
 	*out = NULL;
+	snprintf(app, sizeof(app), "tokenq%s%.40s", purpose ? "/" : "", purpose ? purpose : "");
+	vals[2] = app;
 	if (d == NULL)
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
 	d->conn = PQconnectdbParams(keys, vals, 1);
@@ -183,13 +196,25 @@ static int ok_status(PGresult *res)
 }
 
 /*
- * A connection lost under a statement that starts a transaction (BEGIN,
- * which has no effect of its own) may be retried once on a fresh one; a
- * statement that writes is never retried, since it may have committed.
+ * A statement that cannot have had an effect may be retried once on a fresh
+ * connection when the session was ended under it: one sent on a connection
+ * that was idle (outside a transaction) and that is the first of a
+ * transaction (BEGIN) or only reads. A write is never retried: it may have
+ * committed before the session ended.
  */
-static bool retry_after_loss(struct pg_db *d, bool idle_before)
+static bool harmless(const char *sql)
 {
-	if (!idle_before || PQstatus(d->conn) == CONNECTION_OK)
+	return strncmp(sql, "BEGIN", 5) == 0 ||
+	       (strncmp(sql, "SELECT ", 7) == 0 && strstr(sql, "pg_notify(") == NULL &&
+	        strstr(sql, "pg_advisory") == NULL && strstr(sql, "nextval(") == NULL &&
+	        strstr(sql, " FOR UPDATE") == NULL);
+}
+
+/* After a failure on a connection that was idle: reset it when the session
+ * was ended, and say whether the statement may be sent again. */
+static bool retry_after_loss(struct pg_db *d, bool idle_before, const char *state)
+{
+	if (!idle_before || (PQstatus(d->conn) == CONNECTION_OK && !session_ended(state)))
 		return false;
 	PQreset(d->conn);
 	if (PQstatus(d->conn) != CONNECTION_OK)
@@ -197,22 +222,39 @@ static bool retry_after_loss(struct pg_db *d, bool idle_before)
 	return session_setup(d, NULL) == 0;
 }
 
+/* The SQLSTATE of a result, copied (results are cleared before it is used). */
+static void state_of(PGresult *res, char state[6])
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	snprintf(state, 6, "%s", s ? s : "");
+}
+
 static int exec_once(struct pg_db *d, const char *sql, int nparams, const char *const *params,
                      int query, sql_row_fn row, void *ctx, struct tq_error *err)
 {
 	const char *name;
 	PGresult *res;
-	int rc = 0;
+	char state[6];
+	bool idle;
+	int rc, attempt;
 
-	if (ensure(d, err) != 0 || (name = prepare(d, sql, nparams, err)) == NULL)
-		return -1;
-	res = PQexecPrepared(d->conn, name, nparams, params, NULL, NULL, 0);
-	if (!ok_status(res))
+	for (attempt = 0;; attempt++) {
+		if (ensure(d, err) != 0 || (name = prepare(d, sql, nparams, err)) == NULL)
+			return -1;
+		idle = PQtransactionStatus(d->conn) == PQTRANS_IDLE;
+		res = PQexecPrepared(d->conn, name, nparams, params, NULL, NULL, 0);
+		if (ok_status(res)) {
+			rows(res, query, row, ctx);
+			PQclear(res);
+			return 0;
+		}
 		rc = fail_res(d, res, err);
-	else
-		rows(res, query, row, ctx);
-	PQclear(res);
-	return rc;
+		state_of(res, state);
+		PQclear(res);
+		if (attempt > 0 || !harmless(sql) || !retry_after_loss(d, idle, state))
+			return rc;
+	}
 }
 
 static int pg_exec(void *h, const char *sql, int nparams, const char *const *params, sql_row_fn row,
@@ -225,19 +267,18 @@ static int pg_exec(void *h, const char *sql, int nparams, const char *const *par
  * Sends n statements in one libpq pipeline and reads every result up to the
  * sync, even after an error: one round trip for the lot. After a failed
  * statement the server skips the rest (they answer PIPELINE_ABORTED).
+ * *nok counts the statements that succeeded; state gets the first error's
+ * SQLSTATE.
  */
-static int pg_exec_batch(void *h, const struct sql_stmt *stmts, int n, sql_row_fn row, void *ctx,
-                         struct tq_error *err)
+static int pipeline_once(struct pg_db *d, const struct sql_stmt *stmts, int n, sql_row_fn row,
+                         void *ctx, struct tq_error *err, int *nok, char state[6])
 {
-	struct pg_db *d = h;
 	const char *names[64];
 	PGresult *res;
-	int i, rc = 0, nok = 0;
+	int i, rc = 0;
 
-	if (n == 1)
-		return pg_exec(h, stmts[0].sql, stmts[0].nparams, stmts[0].params, row, ctx, err);
-	if (n == 0)
-		return 0;
+	*nok = 0;
+	state[0] = '\0';
 	if (ensure(d, err) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -248,10 +289,12 @@ static int pg_exec_batch(void *h, const struct sql_stmt *stmts, int n, sql_row_f
 		if (name == NULL)
 			return -1;
 		if (*name == '\0' || i >= 64) {
-			for (i = 0; i < n; i++)
+			for (i = 0; i < n; i++) {
 				if (exec_once(d, stmts[i].sql, stmts[i].nparams, stmts[i].params, i,
 				              row, ctx, err) != 0)
 					return -1;
+				++*nok;
+			}
 			return 0;
 		}
 		names[i] = name;
@@ -278,18 +321,52 @@ static int pg_exec_batch(void *h, const struct sql_stmt *stmts, int n, sql_row_f
 			break;
 		}
 		if (ok_status(res)) {
-			nok++;
+			++*nok;
 			if (rc == 0)
 				rows(res, i, row, ctx);
-		} else if (rc == 0 && nok < n) {
+		} else if (rc == 0 && *nok < n) {
 			rc = fail_res(d, res, err);
+			state_of(res, state);
 		}
 		PQclear(res);
 	}
 	/* Lost after every statement answered (a COMMIT among them): it all happened. */
-	if (PQstatus(d->conn) != CONNECTION_OK && rc == 0 && nok < n)
+	if (PQstatus(d->conn) != CONNECTION_OK && rc == 0 && *nok < n)
 		rc = fail_res(d, NULL, err);
 	PQexitPipelineMode(d->conn);
+	return rc;
+}
+
+/* Whether a pipeline that failed before its first statement succeeded may be
+ * sent again: it opens a transaction, or it only reads. */
+static bool harmless_batch(const struct sql_stmt *stmts, int n)
+{
+	int i;
+
+	if (strncmp(stmts[0].sql, "BEGIN", 5) == 0)
+		return true;
+	for (i = 0; i < n; i++)
+		if (!harmless(stmts[i].sql))
+			return false;
+	return true;
+}
+
+static int pg_exec_batch(void *h, const struct sql_stmt *stmts, int n, sql_row_fn row, void *ctx,
+                         struct tq_error *err)
+{
+	struct pg_db *d = h;
+	char state[6];
+	bool idle;
+	int rc, nok;
+
+	if (n == 1)
+		return pg_exec(h, stmts[0].sql, stmts[0].nparams, stmts[0].params, row, ctx, err);
+	if (n == 0)
+		return 0;
+	idle = PQstatus(d->conn) != CONNECTION_OK || PQtransactionStatus(d->conn) == PQTRANS_IDLE;
+	rc = pipeline_once(d, stmts, n, row, ctx, err, &nok, state);
+	if (rc != 0 && nok == 0 && harmless_batch(stmts, n) && retry_after_loss(d, idle, state))
+		rc = pipeline_once(d, stmts, n, row, ctx, err, &nok, state);
 	return rc;
 }
 
@@ -318,6 +395,7 @@ static int simple(struct pg_db *d, const char *sql, struct tq_error *err)
 {
 	bool idle = PQtransactionStatus(d->conn) == PQTRANS_IDLE;
 	PGresult *res;
+	char state[6];
 	int rc = 0, attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -325,8 +403,9 @@ static int simple(struct pg_db *d, const char *sql, struct tq_error *err)
 			return -1;
 		res = PQexec(d->conn, sql);
 		rc = ok_status(res) ? 0 : fail_res(d, res, err);
+		state_of(res, state);
 		PQclear(res);
-		if (rc == 0 || !retry_after_loss(d, idle))
+		if (rc == 0 || !harmless(sql) || !retry_after_loss(d, idle, state))
 			break;
 	}
 	return rc;
@@ -393,13 +472,28 @@ static int pg_count_tables(void *h, int *n, struct tq_error *err)
 	return pg_exec(h, sql, 0, NULL, count_row, n, err);
 }
 
+static int pg_relation_exists(void *h, const char *name, bool *exists, struct tq_error *err)
+{
+	static const char sql[] = "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+	                          "c.relnamespace WHERE n.nspname = current_schema() AND c.relname "
+	                          "= $1";
+	const char *p[1] = {name};
+	int n = 0;
+
+	*exists = false;
+	if (pg_exec(h, sql, 1, p, count_row, &n, err) != 0)
+		return -1;
+	*exists = n > 0;
+	return 0;
+}
+
 /* The LISTEN connection: a plain PGconn that only waits for notifications. */
 static int pg_listen(const char *url, void **out, struct tq_error *err)
 {
 	struct pg_db *d;
 	PGresult *res;
 
-	if (pg_connect(url, out, err) != 0)
+	if (pg_connect(url, "listen", out, err) != 0)
 		return -1;
 	d = *out;
 	res = PQexec(d->conn, "LISTEN tokenq_events");
@@ -450,6 +544,7 @@ const struct sql_backend pg_backend = {
     .lock_migrations = pg_lock_migrations,
     .unlock_migrations = pg_unlock_migrations,
     .count_tables = pg_count_tables,
+    .relation_exists = pg_relation_exists,
     .notify_sql = "SELECT pg_notify('tokenq_events', '')",
     .listen = pg_listen,
     .listen_fd = pg_listen_fd,

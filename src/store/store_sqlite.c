@@ -165,8 +165,9 @@ static void sq_disconnect(void *h)
 	free(d);
 }
 
-static int sq_connect(const char *url, void **out, struct tq_error *err)
+static int sq_connect(const char *url, const char *purpose, void **out, struct tq_error *err)
 {
+	(void)purpose;
 	struct sqlite_db *d;
 	const char *path = url + strlen("sqlite:");
 	struct stat st;
@@ -422,6 +423,19 @@ static int sq_count_tables(void *h, int *n, struct tq_error *err)
 	return sq_exec(h, sql, 0, NULL, count_row, n, err);
 }
 
+static int sq_relation_exists(void *h, const char *name, bool *exists, struct tq_error *err)
+{
+	static const char sql[] = "SELECT count(*) FROM sqlite_master WHERE name = $1";
+	const char *p[1] = {name};
+	int n = 0;
+
+	*exists = false;
+	if (sq_exec(h, sql, 1, p, count_row, &n, err) != 0)
+		return -1;
+	*exists = n > 0;
+	return 0;
+}
+
 const struct sql_backend sqlite_backend = {
     .name = "sqlite",
     .dialect = "sqlite",
@@ -438,5 +452,6 @@ const struct sql_backend sqlite_backend = {
     .lock_migrations = sq_lock_migrations,
     .unlock_migrations = sq_unlock_migrations,
     .count_tables = sq_count_tables,
+    .relation_exists = sq_relation_exists,
     .notify_sql = NULL,
 };

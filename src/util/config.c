@@ -276,6 +276,15 @@ int config_load(struct config *cfg, const char *database_flag, const char *liste
 	        0 ||
 	    parse_public_url(setting(NULL, "TOKENQ_PUBLIC_URL", ""), cfg, err, errlen) != 0)
 		return -1;
+	{
+		const char *menu = setting(NULL, "TOKENQ_MENU", "");
+		if (strlen(menu) >= sizeof(cfg->menu_path)) {
+			snprintf(err, errlen, "TOKENQ_MENU is longer than %zu bytes.",
+			         sizeof(cfg->menu_path) - 1);
+			return -1;
+		}
+		memcpy(cfg->menu_path, menu, strlen(menu) + 1);
+	}
 	bizdate_configure(cfg->day_start_min);
 	return 0;
 }

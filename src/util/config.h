@@ -25,6 +25,7 @@ struct config {
 	struct queue_conf queues[MAX_QUEUES];
 	int nqueues;
 	char public_url[512]; /* TOKENQ_PUBLIC_URL, or "" to use the request's Host */
+	char menu_path[1024]; /* TOKENQ_MENU: a JSON file of items and prices, or "" */
 };
 
 /*

@@ -101,7 +101,6 @@ __attribute__((noreturn)) static void die(const char *what, const char *detail)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const union MHD_DaemonInfo *info;
 	struct store_conn *c;
 	struct tq_error err;
 	char msg[512], url[400];
@@ -141,10 +140,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (issuer_start(srv.store, &srv.issuer, &err) != 0 || hub_start(&srv, &err) != 0 ||
 	    server_start(&srv, &err) != 0)
 		die("start", err.detail);
-	info = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
-	if (info == NULL || info->port == 0)
+	port = server_port(&srv);
+	if (port == 0)
 		die("start", "no port");
-	port = info->port;
 	fprintf(stderr, "fuzz_http: server on 127.0.0.1:%d, database %s\n", port, dbpath);
 	return 0;
 }

@@ -29,6 +29,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 import uuid
@@ -397,6 +398,14 @@ class Api:
 
     def create_key(self, role, label=None):
         return create_key(self.db, role, label)
+
+
+# Every answer an Api receives is checked against the OpenAPI document
+# (web/openapi.json), so the document cannot drift from the server.
+sys.path.insert(0, str(REPO / "tests" / "openapi"))
+import hook  # noqa: E402
+
+hook.install(Api)
 
 
 def list_all(api, query=""):

@@ -207,3 +207,26 @@ def test_two_servers_on_one_postgres_database(factory):
     oid = next(r.body["id"] for r in answers if r.status == 201)
     assert all(r.body["id"] == oid for r in answers if r.status == 200)
     assert one.create(None)["sequence"] == 242, "one key made more than one order"
+
+
+def test_sigterm_right_after_start_exits_zero_every_time(factory):
+    """SIGTERM a moment after the first answers, many times over: the server
+    closes its listening socket and exits 0 every time. (Stopping used to race
+    libmicrohttpd's polling threads for the listening socket and could abort
+    the process: exit -6, "Failed to remove listen FD from epoll set".)"""
+    db = factory.db()
+    failures = []
+    for i in range(25):
+        s = factory.server(db=db)
+        c = http.client.HTTPConnection(s.connect_host, s.port, timeout=10)
+        c.request("GET", "/api/board")
+        assert c.getresponse().status == 200
+        c.close()
+        s.proc.send_signal(signal.SIGTERM)
+        rc = s.proc.wait(10)
+        if rc != 0:
+            failures.append(f"run {i}: exit {rc}\n{s.log_tail(10)}")
+        # once stopped, the port refuses connections
+        with pytest.raises(ConnectionRefusedError):
+            http.client.HTTPConnection(s.connect_host, s.port, timeout=2).connect()
+    assert not failures, "\n".join(failures)

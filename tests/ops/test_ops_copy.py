@@ -159,16 +159,31 @@ def test_copy_refuses_target_with_rows(kind, ops):
     assert key
 
 
-def test_copy_refuses_database_that_is_not_tokenq(kind, ops):
+def test_copy_into_database_holding_other_tables(kind, ops):
+    """A target that holds only another program's tables holds no tokenq
+    rows: tokenq's tables are made beside them and the copy goes ahead,
+    leaving the other tables as they were."""
     src = ops.db("sqlite")
     opskit.create_key(src, "admin")
     dst = ops.db(kind)
     dst.execute_script("CREATE TABLE menu (id INTEGER PRIMARY KEY, name TEXT);"
                        "INSERT INTO menu VALUES (1, 'tea');")
     r = copy(src, dst)
-    assert r.returncode == 1, r.stderr
-    assert "not a tokenq database" in one_sentence(r.stderr)
+    assert r.returncode == 0, r.stderr
     assert dst.query("SELECT name FROM menu") == [("tea",)]
+    assert dst.query("SELECT count(*) FROM api_keys") == [("1",)]
+
+
+def test_copy_refuses_target_whose_table_names_are_taken(kind, ops):
+    src = ops.db("sqlite")
+    opskit.create_key(src, "admin")
+    dst = ops.db(kind)
+    dst.execute_script("CREATE TABLE orders (ref TEXT, amount INTEGER);"
+                       "INSERT INTO orders VALUES ('x', 1);")
+    r = copy(src, dst)
+    assert r.returncode == 1, r.stderr
+    assert "table named orders" in one_sentence(r.stderr)
+    assert dst.query("SELECT ref FROM orders") == [("x",)]
     tables = dst.query("SELECT count(*) FROM sqlite_master WHERE type = 'table'" if kind == "sqlite"
                        else "SELECT count(*) FROM information_schema.tables WHERE "
                             "table_schema = 'public'")

@@ -1579,7 +1579,8 @@ static void test_reads(void **state)
 	struct order_filter f;
 	struct tq_error err;
 	size_t n;
-	int64_t ids[6], created[6], ahead, secs;
+	int64_t ids[6], created[6], ahead;
+	struct pace pace;
 	int i, rc;
 
 	make_input("A", NULL, &a);
@@ -1640,10 +1641,19 @@ static void test_reads(void **state)
 	assert_int_equal(store_find_token(d->c, "A", "2030-11-02", 1, &o, &err), 0);
 	order_release(&o);
 
-	assert_int_equal(store_recent_prep_seconds(d->c, "B", "2030-11-01", &secs, &err), 0);
-	assert_int_equal(secs, -1);
-	assert_int_equal(store_recent_prep_seconds(d->c, "A", "2030-11-01", &secs, &err), 0);
-	assert_int_equal(secs, 90);
+	assert_int_equal(store_recent_pace(d->c, "B", "2030-11-01", &pace, &err), 0);
+	assert_int_equal(pace.prep_seconds, -1);
+	assert_int_equal(pace.gap_seconds, -1);
+	assert_int_equal(store_recent_pace(d->c, "A", "2030-11-01", &pace, &err), 0);
+	assert_int_equal(pace.prep_seconds, 90);
+	assert_int_equal(pace.gap_seconds, -1); /* one ready order: no gap yet */
+	/* A-002 ready 45 s after A-001: the pace's gap */
+	assert_int_equal(
+	    store_change_status(d->c, ids[2], ST_READY, false, created[0] + 135000, &o, &err), 0);
+	order_release(&o);
+	assert_int_equal(store_recent_pace(d->c, "A", "2030-11-01", &pace, &err), 0);
+	assert_int_equal(pace.gap_seconds, 45);
+	assert_int_equal(pace.prep_seconds, 135); /* the median of 90 and 135, upper */
 	input_release(&a);
 	input_release(&b);
 }
@@ -2183,19 +2193,51 @@ static void test_migrate_pending(void **state)
 	migrate_set_source(NULL);
 }
 
-/* A database that has tables but is not tokenq's is refused, not migrated over. */
+/*
+ * A database that holds another program's tables is not brand-new: serve
+ * refuses it until told to migrate, then tokenq's tables are made beside the
+ * others, which are left alone.
+ */
 static void test_migrate_foreign(void **state)
 {
 	struct db *d = *state;
 	struct tq_error err;
 
-	assert_int_equal(store_conn_backend(d->c)->script(
-	                     store_conn_db(d->c), "CREATE TABLE customers (id INTEGER);", &err),
-	                 0);
+	assert_int_equal(
+	    store_conn_backend(d->c)->script(
+	        store_conn_db(d->c),
+	        "CREATE TABLE customers (id INTEGER); INSERT INTO customers VALUES (7);", &err),
+	    0);
+	tq_error_clear(&err);
+	assert_int_equal(migrate_for_serve(d->c, false, &err), -1);
+	assert_string_equal(err.code, "migrations_pending");
+	if (strstr(err.detail, "0001_init") == NULL)
+		fail_msg("the refusal does not name the pending migration: %s", err.detail);
+	assert_int_equal(table_exists(d->c, "orders"), 0);
+	assert_int_equal(migrate_for_serve(d->c, true, &err), 0);
+	assert_int_equal(table_exists(d->c, "orders"), 1);
+	assert_int_equal(table_exists(d->c, "customers"), 1);
+	assert_int_equal(migrate_for_serve(d->c, false, &err), 0);
+}
+
+/* A table tokenq must create, already there and another program's: refused,
+ * naming it, and nothing of tokenq's is left behind. */
+static void test_migrate_name_taken(void **state)
+{
+	struct db *d = *state;
+	struct tq_error err;
+
+	assert_int_equal(
+	    store_conn_backend(d->c)->script(
+	        store_conn_db(d->c), "CREATE TABLE orders (ref TEXT, amount INTEGER);", &err),
+	    0);
 	tq_error_clear(&err);
 	assert_int_equal(migrate_for_serve(d->c, true, &err), -1);
-	assert_string_equal(err.code, "not_tokenq");
-	assert_int_equal(table_exists(d->c, "orders"), 0);
+	assert_string_equal(err.code, "name_taken");
+	if (strstr(err.detail, "table named orders") == NULL)
+		fail_msg("the refusal does not name the table: %s", err.detail);
+	assert_int_equal(table_exists(d->c, "counters"), 0);
+	assert_int_equal(table_exists(d->c, "schema_migrations"), 0);
 }
 
 /* ---- 8. API keys ---- */
@@ -2346,6 +2388,7 @@ int main(void)
 	    T(test_migrate_serve_new, setup_empty),
 	    T(test_migrate_pending, setup_empty),
 	    T(test_migrate_foreign, setup_empty),
+	    T(test_migrate_name_taken, setup_empty),
 	    T(test_keys, setup_migrated),
 #undef T
 	};
