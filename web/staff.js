@@ -570,7 +570,7 @@
       if (win) win.close();
       return;
     }
-    const html = withBase(String(r.data || ''), location.origin + '/');
+    const html = withBase(withDirAuto(String(r.data || '')), location.origin + '/');
     if (ticketUrl) URL.revokeObjectURL(ticketUrl);
     ticketUrl = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
     if (win && !win.closed) {
@@ -581,6 +581,11 @@
       p.hidden = false;
       p.replaceChildren('Pop-ups are blocked: ', TQ.el('a', { href: ticketUrl, target: '_blank', rel: 'noopener', text: 'open the ticket' }), ' and print it from there.');
     }
+  }
+
+  /** The customer's note and the item names on the ticket take their direction from their own text. */
+  function withDirAuto(html) {
+    return html.replace(/<(p class="ticket-note"|td class="name"|p class="ticket-queue")>/g, '<$1 dir="auto">');
   }
 
   function withBase(html, base) {
