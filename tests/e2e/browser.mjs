@@ -64,3 +64,15 @@ export function problems(seen) {
       (m.type === 'error' && !/ERR_CONNECTION_REFUSED|net::ERR_|Failed to load resource/i.test(m.text)),
   );
 }
+
+/** WCAG relative luminance contrast of two computed colours (rgb/rgba strings). */
+export function contrast(fg, bg) {
+  const parse = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const a = lum(parse(fg));
+  const b = lum(parse(bg));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}

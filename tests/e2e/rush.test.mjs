@@ -11,18 +11,22 @@
  *  - sound allowed without a click (kiosk flag): no button; not allowed: a hint;
  *  - a recall reaches the customer's page again (vibrate, highlight);
  *  - the staff console on a 1024x768 tablet: "Bearer ..." keys, queue names
- *    on the cards, allergy notes marked, dir="auto" on customer text.
+ *    on the cards, allergy notes marked, dir="auto" on customer text;
+ *  - Today: one row per queue and a total row, with the right counts;
+ *  - Arabic note and item name: dir="auto" and computed direction rtl, on
+ *    the card and on the ticket.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, watchConsole, problems } from './browser.mjs';
+import { launch, watchConsole, problems, contrast } from './browser.mjs';
 
 const BASE = (process.env.TOKENQ_URL || '').replace(/\/+$/, '');
 const ADMIN = process.env.TOKENQ_ADMIN_KEY || '';
 const IMG = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/img');
+const SHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'shots');
 const skipAll = !BASE ? 'TOKENQ_URL is not set' : !ADMIN ? 'TOKENQ_ADMIN_KEY is not set' : false;
 const MIN_TOKEN_PX = 48; // README: token text at least 48 px on a 1080p board
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -306,16 +310,30 @@ test('staff console at rush hour (1024x768): search, queue filter, keyboard, scr
   await page.close();
 });
 
-/** WCAG relative luminance contrast of two computed colours (rgb/rgba strings). */
-function contrast(fg, bg) {
-  const parse = (c) => (c.match(/[\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const a = lum(parse(fg));
-  const b = lum(parse(bg));
-  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+/** Every visible element with text of its own: its text, class, colour, background and font size. */
+function visibleText(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const bgOf = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = getComputedStyle(e).backgroundColor;
+        const m = c.match(/[\d.]+/g);
+        if (m && (m.length < 4 || Number(m[3]) > 0.5)) return c;
+      }
+      return 'rgb(255, 255, 255)';
+    };
+    for (const el of document.querySelectorAll('body *')) {
+      if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;
+      const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!own) continue;
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      const cs = getComputedStyle(el);
+      if (cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
+      out.push({ text: el.textContent.trim().slice(0, 30), cls: el.className && el.className.baseVal === undefined ? el.className : '', fg: cs.color, bg: bgOf(el), px: parseFloat(cs.fontSize) });
+    }
+    return out;
+  });
 }
 
 test('contrast: text on the pages is at least 4.5:1 (WCAG AA) and at least 14 px', { skip: skipAll, timeout: 30000 }, async () => {
@@ -334,28 +352,7 @@ test('contrast: text on the pages is at least 4.5:1 (WCAG AA) and at least 14 px
     await page.reload();
     await page.waitForSelector('html[data-stream="up"]', { timeout: 20000 });
     await sleep(800);
-    const found = await page.evaluate(() => {
-      const out = [];
-      const bgOf = (el) => {
-        for (let e = el; e; e = e.parentElement) {
-          const c = getComputedStyle(e).backgroundColor;
-          const m = c.match(/[\d.]+/g);
-          if (m && (m.length < 4 || Number(m[3]) > 0.5)) return c;
-        }
-        return 'rgb(255, 255, 255)';
-      };
-      for (const el of document.querySelectorAll('body *')) {
-        if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;
-        const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
-        if (!own) continue;
-        const r = el.getBoundingClientRect();
-        if (!r.width || !r.height) continue;
-        const cs = getComputedStyle(el);
-        if (cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
-        out.push({ text: el.textContent.trim().slice(0, 30), cls: el.className && el.className.baseVal === undefined ? el.className : '', fg: cs.color, bg: bgOf(el), px: parseFloat(cs.fontSize) });
-      }
-      return out;
-    });
+    const found = await visibleText(page);
     for (const f of found) {
       const ratio = contrast(f.fg, f.bg);
       if (ratio < 4.5) bad.push(`${url} "${f.text}" .${f.cls}: ${ratio.toFixed(2)}:1 (${f.fg} on ${f.bg})`);
@@ -364,6 +361,99 @@ test('contrast: text on the pages is at least 4.5:1 (WCAG AA) and at least 14 px
     await page.close();
   }
   assert.deepEqual(bad, [], 'text below AA contrast or 14 px');
+});
+
+/** The figures a Today row shows, from one GET /api/stats answer. */
+function figures(s) {
+  const by = s.by_status;
+  return { orders: s.orders, completed: by.COMPLETED, open: by.PENDING + by.PREPARING + by.READY, cancelled: by.CANCELLED, revenue: s.revenue };
+}
+
+test('Today on a 1024x768 tablet: one row per queue with its counts, and a total row', { skip: skipAll, timeout: 40000 }, async () => {
+  await clearDay();
+  const stats = async (q) => {
+    const r = await api('GET', '/api/stats' + (q ? '?queue=' + q : ''));
+    assert.equal(r.status, 200, JSON.stringify(r.data));
+    return figures(r.data);
+  };
+  const before = { A: await stats('A'), B: await stats('B'), all: await stats(null) };
+  // A: 3 orders, 2 completed, 1 open.  B: 4 orders, 1 completed, 1 cancelled, 2 open.
+  const a = await pool([0, 1, 2], 3, () => createOrder('A'));
+  const b = await pool([0, 1, 2, 3], 4, () => createOrder('B'));
+  assert.equal((await patch(a[0], 'READY')).status, 200);
+  for (const o of [a[0], a[1], b[0]]) assert.equal((await patch(o, 'COMPLETED')).status, 200);
+  assert.equal((await patch(b[1], 'CANCELLED')).status, 200);
+  await patch(b[2], 'READY');
+  const add = (f, d) => ({ orders: f.orders + d.orders, completed: f.completed + d.completed, open: f.open + d.open, cancelled: f.cancelled + d.cancelled, revenue: f.revenue + d.revenue });
+  const dA = { orders: 3, completed: 2, open: 1, cancelled: 0, revenue: 3 * 150 };
+  const dB = { orders: 4, completed: 1, open: 2, cancelled: 1, revenue: 3 * 150 };
+  const want = {
+    A: add(before.A, dA),
+    B: add(before.B, dB),
+    all: add(before.all, add(dA, dB)),
+  };
+  assert.equal(want.all.orders, want.A.orders + want.B.orders, 'every order is in A or B');
+
+  const page = await newPage(1024, 768);
+  await page.goto(BASE + '/staff');
+  await page.evaluate((k) => localStorage.setItem('tokenq.apiKey', k), ADMIN);
+  await page.reload();
+  await page.locator('#signin').waitFor({ state: 'hidden', timeout: 5000 });
+  await page.click('#tab-today');
+  await page.locator('#queue-stats').waitFor({ state: 'visible', timeout: 5000 });
+  const table = await page.evaluate(() => {
+    const read = (tr) => Object.fromEntries(Array.from(tr.children, (c) => [c.dataset.col, c.textContent.trim()]));
+    return {
+      rows: Array.from(document.querySelectorAll('#queue-table tbody tr'), (tr) => ({ prefix: tr.dataset.queue, ...read(tr) })),
+      total: Array.from(document.querySelectorAll('#queue-table tfoot tr'), read),
+    };
+  });
+  const money = (minor) => page.evaluate((m) => window.TQ.money(m), minor);
+  const expect = async (f) => ({ orders: String(f.orders), completed: String(f.completed), open: String(f.open), cancelled: String(f.cancelled), revenue: await money(f.revenue) });
+  const pick = (r) => ({ orders: r.orders, completed: r.completed, open: r.open, cancelled: r.cancelled, revenue: r.revenue });
+  assert.deepEqual(table.rows.map((r) => [r.prefix, r.queue]), [['A', 'Dine-in (A)'], ['B', 'Takeaway (B)']], 'one row per configured queue, in order');
+  assert.deepEqual(pick(table.rows[0]), await expect(want.A), 'queue A');
+  assert.deepEqual(pick(table.rows[1]), await expect(want.B), 'queue B');
+  assert.equal(table.total.length, 1, 'one total row');
+  assert.match(table.total[0].queue, /All queues/);
+  assert.deepEqual(pick(table.total[0]), await expect(want.all), 'total');
+  for (const r of [table.rows[0], table.rows[1], table.total[0]]) assert.notEqual(r.prep, '–', 'a typical prep time once orders were ready');
+
+  // Readable on the tablet: the table fits the width, the panel's text at AA contrast and >= 14 px.
+  assert.ok(await page.evaluate(() => document.getElementById('queue-table').getBoundingClientRect().right <= innerWidth), 'the table fits 1024 px');
+  const bad = (await visibleText(page)).filter((f) => contrast(f.fg, f.bg) < 4.5 || f.px < 14).map((f) => `"${f.text}" .${f.cls}: ${contrast(f.fg, f.bg).toFixed(2)}:1 ${f.px}px`);
+  assert.deepEqual(bad, [], 'Today text below AA contrast or 14 px');
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, 'staff-today-queues.png') });
+  await page.close();
+});
+
+test('Arabic text on the staff console and its ticket: dir=auto, computed direction rtl', { skip: skipAll, timeout: 30000 }, async () => {
+  const note = 'بدون سكر من فضلك';
+  const r = await api('POST', '/api/orders', { queue: 'B', note, items: [{ name: 'شاي بالنعناع', quantity: 1, unit_price: 150 }] });
+  assert.equal(r.status, 201, JSON.stringify(r.data));
+  const page = await newPage(1024, 768);
+  await page.goto(BASE + '/staff');
+  await page.evaluate((k) => localStorage.setItem('tokenq.apiKey', k), ADMIN);
+  await page.reload();
+  const card = page.locator(`#orders .order[data-id="${r.data.id}"]`);
+  await card.waitFor({ timeout: 5000 });
+  const dirs = async (p, sel) => p.evaluate((s) => Array.from(document.querySelectorAll(s), (e) => ({ text: e.textContent.trim(), dir: e.getAttribute('dir'), direction: getComputedStyle(e).direction })), sel);
+  const cardNote = await dirs(page, `#orders .order[data-id="${r.data.id}"] .order-note`);
+  assert.deepEqual(cardNote, [{ text: note, dir: 'auto', direction: 'rtl' }], 'the note on the card');
+  const cardItem = await dirs(page, `#orders .order[data-id="${r.data.id}"] .name`);
+  assert.deepEqual(cardItem, [{ text: 'شاي بالنعناع', dir: 'auto', direction: 'rtl' }], 'the item name on the card');
+  // The page itself stays left to right: only the Arabic text turns.
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('.order-queue')).direction), 'ltr');
+
+  const [popup] = await Promise.all([browser.context.waitForEvent('page', { timeout: 10000 }), card.locator('button[data-ticket]').click()]);
+  consoleLog.push(watchConsole(popup));
+  await popup.waitForURL(/^blob:/, { timeout: 10000 });
+  await popup.locator('.ticket-note').waitFor({ timeout: 5000 });
+  assert.deepEqual(await dirs(popup, '.ticket-note'), [{ text: note, dir: 'auto', direction: 'rtl' }], 'the note on the ticket');
+  assert.deepEqual(await dirs(popup, '.ticket-items td.name'), [{ text: 'شاي بالنعناع', dir: 'auto', direction: 'rtl' }], 'the item name on the ticket');
+  await popup.close();
+  await page.close();
 });
 
 test('rush: no CSP violations or script errors', { skip: skipAll }, () => {
