@@ -6,7 +6,7 @@
 set -eu
 
 build="gcc make pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libpq-dev libsqlite3-dev libqrencode-dev libcurl4-openssl-dev libharfbuzz-dev libfreetype-dev libfribidi-dev ca-certificates tzdata"
-test="$build libcmocka-dev postgresql postgresql-client python3 python3-pytest python3-jsonschema chromium nodejs npm curl zbar-tools clang libclang-rt-14-dev valgrind sqlite3 librsvg2-bin fonts-noto-core fonts-noto-cjk fonts-dejavu-core python3-pil"
+test="$build libcmocka-dev postgresql postgresql-client python3 python3-pytest python3-jsonschema chromium nodejs npm curl zbar-tools clang libclang-rt-14-dev valgrind sqlite3 librsvg2-bin fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core python3-pil"
 bench="$test wrk gnuplot-nox"
 
 case "${1:-build}" in

@@ -226,6 +226,8 @@
    *   connection, after every reconnection, and when the stream looks stale.
    * onEvent(type, data, id): an event ("token" or "recall"), each id once.
    * onState(up): the stream went up (true) or down (false).
+   * onFatal(err): resync was refused with a 4xx (a wrong ?queue=...): the page
+   *   shows the server's message; no banner, a quiet retry a minute later.
    * banner: element shown while down (its `hidden` attribute is toggled).
    *
    * Failure handling:
@@ -244,6 +246,7 @@
       this.resync = opts.resync;
       this.onEvent = opts.onEvent || (() => {});
       this.onState = opts.onState || (() => {});
+      this.onFatal = opts.onFatal || null;
       this.banner = opts.banner || null;
       this.path = opts.path || '/api/events';
       this.silenceMs = opts.silenceMs || 45000;
@@ -277,6 +280,20 @@
       try {
         from = await this.runResync();
       } catch (e) {
+        if (this.onFatal && Live.isFatal(e)) {
+          // The server answered, and says this page asks for something
+          // wrong (e.g. 422 unknown_queue): show that, not "Reconnecting…",
+          // and look again now and then in case the settings change.
+          if (this.banner) this.banner.hidden = true;
+          document.documentElement.dataset.stream = 'refused';
+          try {
+            this.onFatal(e);
+          } catch (err) {
+            console.warn('fatal handler failed', err);
+          }
+          this.retryTimer = setTimeout(() => this.connectNow(), 60000);
+          return;
+        }
         this.setUp(false);
         this.scheduleRetry();
         return;
@@ -412,6 +429,11 @@
       } catch (err) {
         console.warn('state handler failed', err);
       }
+    }
+
+    /** An answer that a retry will not change: a 4xx other than 401/408/429. */
+    static isFatal(e) {
+      return !!e && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 408 && e.status !== 429;
     }
 
     stop() {

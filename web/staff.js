@@ -90,7 +90,8 @@
 
   $('key-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const key = $('key-input').value.trim();
+    // A key pasted with its scheme ("Bearer tq_...") is the same key.
+    const key = $('key-input').value.trim().replace(/^bearer\s+/i, '').trim();
     const err = $('key-error');
     if (!key) {
       err.textContent = 'Enter your API key.';
@@ -334,10 +335,67 @@
     setTimeout(renderOrders, 0);
   }
 
+  /* Search and queue filter: what the columns show, not what is kept. */
+  const search = $('order-search');
+  const queueFilter = $('queue-filter');
+  function matches(o) {
+    if (queueFilter.value && o.queue !== queueFilter.value) return false;
+    const q = search.value.trim().toLowerCase();
+    if (!q) return true;
+    const hay = [o.token, o.note || ''].concat((o.items || []).map((it) => it.name)).join('\n').toLowerCase();
+    return hay.includes(q);
+  }
+  search.addEventListener('input', scheduleRender);
+  queueFilter.addEventListener('change', scheduleRender);
+  TQ.queues().then((qs) => {
+    if (qs.length < 2 || QUEUE) return;
+    for (const q of qs) queueFilter.appendChild(TQ.el('option', { value: q.prefix, text: q.name + ' (' + q.prefix + ')' }));
+    queueFilter.hidden = false;
+  });
+
+  /* Keyboard: / search, j/k (or arrows) move between cards, Enter advances, r recalls. */
+  document.addEventListener('keydown', (e) => {
+    if (currentPanel !== 'panel-orders' || e.ctrlKey || e.metaKey || e.altKey) return;
+    const typing = e.target.closest && e.target.closest('input, textarea, select');
+    if (e.key === 'Escape' && e.target === search) {
+      search.value = '';
+      search.blur();
+      scheduleRender();
+      return;
+    }
+    if (typing) return;
+    const all = Array.from(document.querySelectorAll('#orders .order'));
+    const cur = document.activeElement && document.activeElement.closest ? document.activeElement.closest('.order') : null;
+    const i = cur ? all.indexOf(cur) : -1;
+    if (e.key === '/') {
+      e.preventDefault();
+      search.focus();
+    } else if (e.key === 'j' || e.key === 'ArrowDown') {
+      e.preventDefault();
+      if (all.length) all[Math.min(all.length - 1, i + 1)].focus();
+    } else if (e.key === 'k' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      if (all.length) all[Math.max(0, i - 1)].focus();
+    } else if ((e.key === 'Enter' || e.key === 'r') && cur && e.target === cur) {
+      const sel = e.key === 'r' ? 'button[data-action="recall"]' : 'button[data-action]:not([data-action="CANCELLED"]):not([data-action="recall"])';
+      const b = cur.querySelector(sel);
+      if (b) {
+        e.preventDefault();
+        const id = cur.dataset.id;
+        b.click();
+        // Keep the keyboard on the card once it has moved on.
+        setTimeout(() => {
+          const again = document.querySelector('#orders .order[data-id="' + id + '"]');
+          if (again) again.focus();
+        }, 300);
+      }
+    }
+  });
+
   function renderOrders() {
     renderQueued = false;
     const groups = { PENDING: [], PREPARING: [], READY: [] };
-    for (const o of orders.values()) if (groups[o.status]) groups[o.status].push(o);
+    for (const o of orders.values()) if (groups[o.status] && matches(o)) groups[o.status].push(o);
     const now = Date.now();
     let open = 0;
     for (const status of Object.keys(groups)) {
@@ -354,14 +412,14 @@
     const sig = o.status + '|' + o.updated_at + '|' + can.move;
     let c = cards.get(o.id);
     if (c && c.sig === sig) return c.el;
-    const el = c ? c.el : TQ.el('article', { class: 'order' });
+    const el = c ? c.el : TQ.el('article', { class: 'order', tabindex: '0' });
     el.dataset.id = String(o.id);
     el.dataset.status = o.status;
     el.setAttribute('aria-label', 'Order ' + o.token);
     const items = TQ.el(
       'ul',
       { class: 'order-items' },
-      (o.items || []).map((it) => TQ.el('li', null, TQ.el('span', { class: 'qty', text: it.quantity + ' ×' }), ' ', TQ.el('span', { class: 'name', text: it.name }))),
+      (o.items || []).map((it) => TQ.el('li', null, TQ.el('span', { class: 'qty', text: it.quantity + ' ×' }), ' ', TQ.el('span', { class: 'name', dir: 'auto', text: it.name }))),
     );
     const actions = TQ.el('div', { class: 'order-actions' });
     if (can.move) {
@@ -375,10 +433,11 @@
         'header',
         { class: 'order-head' },
         TQ.el('span', { class: 'order-token', text: o.token }),
+        queueLabel(o.queue),
         TQ.el('time', { class: 'order-age', datetime: o.created_at, title: 'Taken at ' + TQ.clock(o.created_at) }),
       ),
       items,
-      o.note ? TQ.el('p', { class: 'order-note', text: o.note }) : null,
+      o.note ? TQ.el('p', { class: 'order-note' + (ALLERGY.test(o.note) ? ' allergy' : ''), dir: 'auto', text: (ALLERGY.test(o.note) ? '⚠ ' : '') + o.note }) : null,
       TQ.el(
         'div',
         { class: 'order-meta' },
@@ -391,6 +450,21 @@
     updateAge(el, o, now);
     cards.set(o.id, { el, sig });
     return el;
+  }
+
+  /* Notes that may matter for health stand out on the card. */
+  const ALLERGY = /allerg|\bnuts?\b|peanut|almond|cashew|gluten|coeliac|celiac|dairy|lactose|milk|\begg|vegan|halal|kosher|jain|shellfish|soy|sesame/i;
+
+  let queueNames = [];
+  TQ.queues().then((q) => {
+    queueNames = q;
+    for (const c of cards.values()) c.sig = '';
+    scheduleRender();
+  });
+  function queueLabel(prefix) {
+    if (queueNames.length < 2) return null;
+    const q = queueNames.find((x) => x.prefix === prefix);
+    return TQ.el('span', { class: 'order-queue', dir: 'auto', text: q ? q.name : prefix });
   }
 
   function updateAge(el, o, now) {
@@ -763,6 +837,47 @@
   });
   $('next-order').addEventListener('click', resetForm);
 
+  /*
+   * The venue's menu (GET /api/menu: {"items": [{"name", "unit_price"}],
+   * "currency"}): staff pick instead of typing names and prices.  No menu
+   * (404, or a server without the route): no picker, the rows as before.
+   */
+  let menuLoaded = false;
+  async function loadMenu() {
+    if (menuLoaded || !apiKey) return;
+    menuLoaded = true;
+    let items = [];
+    try {
+      const r = await TQ.api('/api/menu', { key: apiKey });
+      items = r.data && Array.isArray(r.data.items) ? r.data.items : [];
+    } catch (e) {
+      if (e.status !== 404) menuLoaded = false; // try again next time
+      items = [];
+    }
+    const box = $('menu-items');
+    box.replaceChildren(
+      ...items
+        .filter((it) => it && typeof it.name === 'string' && Number.isInteger(it.unit_price))
+        .map((it) => TQ.el('button', { type: 'button', class: 'menu-item', dataset: { name: it.name, price: String(it.unit_price) } }, TQ.el('span', { dir: 'auto', text: it.name }), TQ.el('span', { class: 'price', text: TQ.money(it.unit_price) }))),
+    );
+    $('menu-picker').hidden = box.children.length === 0;
+  }
+  $('menu-items').addEventListener('click', (e) => {
+    const b = e.target.closest('.menu-item');
+    if (!b) return;
+    const price = Number(b.dataset.price);
+    let row = Array.from(rows.children).find((r) => r.querySelector('.item-name').value.trim() === b.dataset.name);
+    if (row) {
+      const q = row.querySelector('.item-qty');
+      q.value = String((Number(q.value) || 0) + 1);
+    } else {
+      row = Array.from(rows.children).find((r) => !r.querySelector('.item-name').value.trim() && !r.querySelector('.item-price').value.trim()) || addRow(false);
+      row.querySelector('.item-name').value = b.dataset.name;
+      row.querySelector('.item-price').value = (price / 100).toFixed(2);
+    }
+    updateTotals();
+  });
+
   async function fillQueues() {
     const queues = await TQ.queues();
     const select = $('order-queue');
@@ -779,9 +894,16 @@
     if (currentPanel !== 'panel-today' || !apiKey) return;
     statsTimer = setTimeout(loadStats, 60000);
     try {
-      const r = await call('/api/stats' + (QUEUE ? '?queue=' + encodeURIComponent(QUEUE) : ''), { what: 'stats', quiet: true });
+      const queues = await TQ.queues();
+      const get = (q) => call('/api/stats' + (q ? '?queue=' + encodeURIComponent(q) : ''), { what: 'stats', quiet: true }).then((r) => r.data);
+      // With two queues or more: once per queue and once for all of them,
+      // side by side; the figures above still follow ?queue=.
+      const perQueue = queues.length > 1 ? queues : [];
+      const [all, ...each] = await Promise.all([get(null), ...perQueue.map((q) => get(q.prefix))]);
+      const own = QUEUE ? each[perQueue.findIndex((q) => q.prefix === QUEUE)] || (await get(QUEUE)) : all;
       $('stats-error').textContent = '';
-      renderStats(r.data);
+      renderStats(own);
+      renderQueueTable(perQueue, each, all);
     } catch (e) {
       $('stats-error').textContent = e.status === 403 ? 'This key’s role may not read the day’s figures.' : e.detail || e.message;
     }
@@ -805,6 +927,32 @@
     $('prep-chart').replaceChildren(TQ.charts.prep(prep));
   }
 
+  /* One row per configured queue and a total row (the unfiltered figures). */
+  function renderQueueTable(queues, each, all) {
+    $('queue-stats').hidden = !queues.length;
+    if (!queues.length) return;
+    const row = (cellTag, name, prefix, s) => {
+      const by = s.by_status || {};
+      const prep = s.prep_seconds || {};
+      const open = (by.PENDING || 0) + (by.PREPARING || 0) + (by.READY || 0);
+      const num = (text, what) => TQ.el('td', { class: 'num', 'data-col': what, text });
+      const attrs = prefix ? { 'data-queue': prefix } : { class: 'total' };
+      if (prefix && prefix === QUEUE) attrs.class = 'current';
+      return TQ.el('tr', attrs,
+        TQ.el(cellTag, { scope: 'row', 'data-col': 'queue' }, TQ.el('span', { dir: 'auto', text: name }), prefix ? TQ.el('span', { class: 'muted', text: ' (' + prefix + ')' }) : null),
+        num(String(s.orders || 0), 'orders'),
+        num(String(by.COMPLETED || 0), 'completed'),
+        num(String(open), 'open'),
+        num(String(by.CANCELLED || 0), 'cancelled'),
+        num(TQ.money(s.revenue || 0), 'revenue'),
+        num(prep.count ? TQ.duration(prep.p50) : '–', 'prep'),
+      );
+    };
+    const table = $('queue-table');
+    table.tBodies[0].replaceChildren(...queues.map((q, i) => row('th', q.name, q.prefix, each[i] || {})));
+    table.tFoot.replaceChildren(row('th', 'All queues', null, all || {}));
+  }
+
   $('stats-refresh').addEventListener('click', loadStats);
 
   /* ---------- tabs ---------- */
@@ -819,6 +967,7 @@
       $(tab.dataset.panel).hidden = !on;
     }
     if (id === 'panel-today') loadStats();
+    if (id === 'panel-new') loadMenu();
     if (id === 'panel-new' && !created) {
       const first = rows.querySelector('.item-name');
       if (first) first.focus();

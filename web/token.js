@@ -134,7 +134,13 @@
     $('notify').hidden = true;
   });
 
-  function alertReady(token) {
+  function alertReady(token, recalled) {
+    const card = $('card');
+    card.classList.remove('called');
+    void card.offsetWidth;
+    card.classList.add('called');
+    card.dataset.alerts = String(Number(card.dataset.alerts || 0) + 1);
+    if (recalled) $('status').textContent = 'Called again — please collect now';
     try {
       if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 300]);
     } catch (e) {
@@ -142,7 +148,7 @@
     }
     try {
       if ('Notification' in window && Notification.permission === 'granted' && document.visibilityState !== 'visible') {
-        new Notification('Order ' + token + ' is ready', { body: 'Please collect it at the counter.', tag: 'tokenq-' + token });
+        new Notification('Order ' + token + (recalled ? ' — you are called again' : ' is ready'), { body: 'Please collect it at the counter.', tag: 'tokenq-' + token, renotify: true });
       }
     } catch (e) {
       /* Android needs a service worker for this: the page itself still shows it */
@@ -159,6 +165,8 @@
     },
     onEvent: (type, d) => {
       if (!d) return;
+      // A recall: the customer did not come; tell the phone again.
+      if (type === 'recall' && current && d.token === current.token && d.business_date === current.business_date) alertReady(current.token, true);
       if (current) {
         if (d.queue === current.queue && d.business_date === current.business_date) refetchSoon();
       } else if (d.token === TOKEN) {

@@ -13,7 +13,7 @@ import path from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
+export async function launch(opts = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenq-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -27,6 +27,8 @@ export async function launch() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // as a kiosk is started: sound without a click (docs/operations.md)
+      ...(opts.sound === false ? [] : ['--autoplay-policy=no-user-gesture-required']),
     ],
     viewport: { width: 1280, height: 800 },
   });
@@ -61,4 +63,16 @@ export function problems(seen) {
       /Content Security Policy|Refused to/i.test(m.text) ||
       (m.type === 'error' && !/ERR_CONNECTION_REFUSED|net::ERR_|Failed to load resource/i.test(m.text)),
   );
+}
+
+/** WCAG relative luminance contrast of two computed colours (rgb/rgba strings). */
+export function contrast(fg, bg) {
+  const parse = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const a = lum(parse(fg));
+  const b = lum(parse(bg));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }

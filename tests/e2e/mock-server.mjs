@@ -262,15 +262,15 @@ function ticketHtml(o, base) {
   const q = QUEUES.find((x) => x.prefix === o.queue);
   const url = `${base}/t/${o.token}`;
   const rows = o.items
-    .map((i) => `<tr><td class="qty">${i.quantity}×</td><td class="name">${esc(i.name)}</td><td class="amount">${money(i.quantity * i.unit_price)}</td></tr>`)
+    .map((i) => `<tr><td class="qty">${i.quantity}×</td><td class="name" dir="auto">${esc(i.name)}</td><td class="amount">${money(i.quantity * i.unit_price)}</td></tr>`)
     .join('');
   const when = new Date(o.created_at);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Ticket ${esc(o.token)}</title><link rel="stylesheet" href="/assets/ticket.css"></head>
-<body><main class="ticket"><h1 class="ticket-token">${esc(o.token)}</h1><p class="ticket-queue">${esc(q ? q.name : o.queue)}</p>
+<body><main class="ticket"><h1 class="ticket-token">${esc(o.token)}</h1><p class="ticket-queue" dir="auto">${esc(q ? q.name : o.queue)}</p>
 <table class="ticket-items"><thead><tr><th class="qty">Qty</th><th class="name">Item</th><th class="amount">Amount</th></tr></thead><tbody>${rows}</tbody></table>
-${o.note ? `<p class="ticket-note">${esc(o.note)}</p>` : ''}
+${o.note ? `<p class="ticket-note" dir="auto">${esc(o.note)}</p>` : ''}
 <p class="ticket-total"><span>Total</span> <span>${money(o.total)}</span></p>
 <p class="ticket-time"><time datetime="${o.created_at}">${o.business_date} ${when.toTimeString().slice(0, 5)}</time></p>
 <div class="ticket-qr">${fakeQr(url)}</div><p class="ticket-url">${esc(url)}</p></main></body></html>`;
@@ -447,6 +447,10 @@ async function api(req, res, url) {
     return problem(res, 405, 'method_not_allowed', 'GET or PATCH.', null, { Allow: 'GET, PATCH' });
   }
 
+  if (p === '/api/menu') {
+    if (!auth(req, res, ['pos', 'staff'])) return;
+    return send(res, 200, { items: [{ name: 'Masala tea', unit_price: 1500 }, { name: 'Veg biryani', unit_price: 18000 }, { name: 'Paneer wrap', unit_price: 12000 }], currency: 'INR' });
+  }
   if (p === '/metrics') {
     if (!auth(req, res, [])) return;
     return send(res, 200, `# mock\ntokenq_orders_created_total ${orders.length}\n`, { 'Content-Type': 'text/plain; version=0.0.4' });

@@ -116,7 +116,7 @@ async function newPage(width = 1280, height = 800) {
 /** Wait until `token` is an item of one of the lists (by id) on the board. */
 function waitOnBoard(page, lists, token, timeout) {
   return page.waitForFunction(
-    ([ids, t]) => ids.some((id) => Array.from(document.querySelectorAll('#' + id + ' .token')).some((li) => li.textContent.trim() === t)),
+    ([ids, t]) => ids.some((id) => Array.from(document.querySelectorAll('#' + id + ' .token, .list-' + id + ' .token')).some((li) => li.textContent.trim() === t)),
     [lists, token],
     { timeout, polling: 50 },
   );
@@ -181,15 +181,15 @@ test('board: a new order appears within 1 s and moves to Ready within 1 s', { sk
 
   await move(order, 'READY');
   await waitOnBoard(page, ['ready'], order.token, 1000);
-  const top = page.locator('#ready .token.highlight');
-  assert.equal((await top.textContent()).trim(), order.token, 'the newest Ready token is highlighted');
+  const lit = await page.locator('.list-ready .token.highlight').allTextContents();
+  assert.ok(lit.map((t) => t.trim()).includes(order.token), 'the newest Ready token is highlighted');
   await waitOnBoard(page, ['preparing'], others[1].token, 1000);
   await sleep(400); // let the highlight animation settle in
   await shot(page, 'board.png');
 
   // Recall highlights it again; completing it takes it off.
   await api('POST', '/api/orders/' + others[2].id + '/recall');
-  await page.waitForFunction((t) => (document.querySelector('#ready .token.highlight') || {}).textContent === t, others[2].token, { timeout: 1000 });
+  await page.waitForFunction((t) => Array.from(document.querySelectorAll('.list-ready .token.highlight'), (e) => e.textContent).includes(t), others[2].token, { timeout: 1000 });
   await move(order, 'COMPLETED');
   await page.waitForFunction(
     (t) => !Array.from(document.querySelectorAll('.token')).some((li) => li.textContent.trim() === t),
@@ -403,8 +403,11 @@ test('board and staff console agree with the API after a burst of changes', { sk
 
   const truth = (await api('GET', '/api/board', undefined, null)).data;
   await board.waitForFunction(
-    ([p, r]) => document.getElementById('count-preparing').textContent === p && document.getElementById('count-ready').textContent === r,
-    [String(truth.preparing.length || ''), String(truth.ready.length || '')],
+    ([p, r]) => {
+      const sum = (sel) => Array.from(document.querySelectorAll(sel), (e) => Number(e.textContent) || 0).reduce((a, b) => a + b, 0);
+      return sum('.col-preparing .col-count') === p && sum('.col-ready .col-count') === r;
+    },
+    [truth.preparing.length, truth.ready.length],
     { timeout: 5000 },
   );
   const open = (await api('GET', '/api/orders?status=PENDING,PREPARING,READY&limit=500')).data.orders;

@@ -18,4 +18,4 @@ until curl -fs "$TOKENQ_URL/healthz" >/dev/null 2>&1; do
 	sleep 0.1
 done
 export TOKENQ_ADMIN_KEY=admin-key TOKENQ_POS_KEY=pos-key TOKENQ_CTL="$PWD/mock-ctl.mjs"
-node --test --test-reporter=spec pages.test.mjs
+node --test --test-concurrency=1 --test-reporter=spec pages.test.mjs rush.test.mjs

@@ -11,6 +11,8 @@ tmp=$(mktemp -d /tmp/tokenq-e2e.XXXXXX)
 db="sqlite:$tmp/e2e.db"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
+# two queues, so the pages are tested telling them apart
+export TOKENQ_QUEUES="A=Dine-in,B=Takeaway"
 "$BIN" migrate --database "$db" >/dev/null
 admin=$("$BIN" keys create --role admin --label e2e --database "$db" 2>/dev/null | head -n 1)
 pos=$("$BIN" keys create --role pos --label e2e --database "$db" 2>/dev/null | head -n 1)
@@ -40,6 +42,6 @@ trap '"$tmp/ctl" stop; rm -rf "$tmp"' EXIT INT TERM
 export TOKENQ_URL="http://127.0.0.1:$port" TOKENQ_ADMIN_KEY="$admin" TOKENQ_POS_KEY="$pos" \
 	TOKENQ_CTL="$tmp/ctl"
 rc=0
-node --test --test-reporter=spec pages.test.mjs || rc=$?
+node --test --test-concurrency=1 --test-reporter=spec pages.test.mjs rush.test.mjs || rc=$?
 [ $rc -eq 0 ] || tail -n 30 "$tmp/server.log"
 exit $rc
