@@ -1,6 +1,7 @@
 /*
  * The project-wide outcome of an operation. The domain and the stores speak
- * only in these; src/http/problem.c maps them to HTTP in one place.
+ * only in these; http_status_for() in src/http/server.c maps them to HTTP in
+ * one place.
  */
 #ifndef TOKENQ_ERROR_H
 #define TOKENQ_ERROR_H

@@ -311,8 +311,9 @@ static int ticket_items(struct buf *b, const char *items_json)
 		char amount[32];
 
 		money((int64_t)(qty * price), amount);
-		rc |= buf_printf(b, "<tr><td class=\"qty\">%lld\xc3\x97</td><td class=\"name\" dir=\"auto\">",
-		                 (long long)qty);
+		rc |= buf_printf(
+		    b, "<tr><td class=\"qty\">%lld\xc3\x97</td><td class=\"name\" dir=\"auto\">",
+		    (long long)qty);
 		rc |= html_text(b, name ? name : "");
 		rc |= buf_printf(b, "</td><td class=\"amount\">%s</td></tr>", amount);
 	}
