@@ -25,8 +25,12 @@ import { launch, watchConsole, problems, contrast } from './browser.mjs';
 
 const BASE = (process.env.TOKENQ_URL || '').replace(/\/+$/, '');
 const ADMIN = process.env.TOKENQ_ADMIN_KEY || '';
-const IMG = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/img');
 const SHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'shots');
+// The README's pictures are rewritten only when asked (TOKENQ_UPDATE_PICTURES=1), so a
+// test run leaves the tree as it was.
+const IMG = process.env.TOKENQ_UPDATE_PICTURES === '1'
+  ? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/img')
+  : SHOTS;
 const skipAll = !BASE ? 'TOKENQ_URL is not set' : !ADMIN ? 'TOKENQ_ADMIN_KEY is not set' : false;
 const MIN_TOKEN_PX = 48; // README: token text at least 48 px on a 1080p board
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
