@@ -16,21 +16,7 @@
 #include <time.h>
 
 #include "store/reports.h"
-
-static int64_t i64_or0(const char *s)
-{
-	int64_t v = 0;
-
-	if (s != NULL && parse_i64(s, &v) != 0)
-		v = 0;
-	return v;
-}
-
-static int exec(struct store_conn *c, const char *sql, int n, const char *const *p, sql_row_fn row,
-                void *ctx, struct tq_error *err)
-{
-	return store_conn_backend(c)->exec(store_conn_db(c), sql, n, p, row, ctx, err);
-}
+#include "store/rows.h"
 
 /* ---- the day report ---- */
 
@@ -54,8 +40,8 @@ static int stats_row(void *ctx, int query, int ncols, const char *const *vals)
 		r->bad = 1;
 		return 1;
 	}
-	total = i64_or0(vals[1]);
-	created = i64_or0(vals[2]);
+	total = store_i64(vals[1]);
+	created = store_i64(vals[2]);
 	r->st->orders++;
 	r->st->by_status[status]++;
 	if (status != ST_CANCELLED)
@@ -65,16 +51,10 @@ static int stats_row(void *ctx, int query, int ncols, const char *const *vals)
 		r->st->per_hour[tm.tm_hour]++;
 	if (vals[3] == NULL)
 		return 0;
-	ready = i64_or0(vals[3]);
-	if (r->nprep == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		int64_t *v = realloc(r->prep, cap * sizeof(*v));
-		if (v == NULL) {
-			r->bad = 2;
-			return 1;
-		}
-		r->prep = v;
-		r->cap = cap;
+	ready = store_i64(vals[3]);
+	if (store_grow((void **)&r->prep, sizeof(*r->prep), r->nprep, &r->cap) != 0) {
+		r->bad = 2;
+		return 1;
 	}
 	/* Servers with skewed clocks could record READY before creation. */
 	r->prep[r->nprep++] = ready > created ? ready - created : 0;
@@ -108,7 +88,7 @@ int reports_day_stats(struct store_conn *c, const char *date, const char *queue,
 
 	memset(out, 0, sizeof(*out));
 	out->prep_p50 = out->prep_p90 = out->prep_max = -1;
-	if (exec(c, sql, 2, p, stats_row, &r, err) != 0)
+	if (store_exec(c, sql, 2, p, stats_row, &r, err) != 0)
 		goto fail;
 	if (r.bad) {
 		if (r.bad == 2)
@@ -215,7 +195,7 @@ static int count_row(void *ctx, int query, int ncols, const char *const *vals)
 {
 	(void)query;
 	if (ncols > 0)
-		*(int64_t *)ctx = i64_or0(vals[0]);
+		*(int64_t *)ctx = store_i64(vals[0]);
 	return 0;
 }
 
@@ -223,7 +203,7 @@ int reports_count(struct store_conn *c, const struct reports_table *t, int64_t *
                   struct tq_error *err)
 {
 	*n = 0;
-	return exec(c, t->count_sql, 0, NULL, count_row, n, err);
+	return store_exec(c, t->count_sql, 0, NULL, count_row, n, err);
 }
 
 int reports_occupied(struct store_conn *c, const struct reports_table *t, int64_t *n,
@@ -232,7 +212,7 @@ int reports_occupied(struct store_conn *c, const struct reports_table *t, int64_
 	*n = 0;
 	if (t->occupied_sql == NULL)
 		return 0;
-	return exec(c, t->occupied_sql, 0, NULL, count_row, n, err);
+	return store_exec(c, t->occupied_sql, 0, NULL, count_row, n, err);
 }
 
 void reports_rows_free(struct reports_rows *r)
@@ -299,7 +279,7 @@ int reports_page(struct store_conn *c, const struct reports_table *t, const char
 		p[i] = after ? after[i] : t->start[i];
 	snprintf(lim, sizeof(lim), "%d", limit);
 	p[t->nkey] = lim;
-	if (exec(c, t->page_sql, t->nkey + 1, p, page_row, &pc, err) != 0)
+	if (store_exec(c, t->page_sql, t->nkey + 1, p, page_row, &pc, err) != 0)
 		goto fail;
 	if (pc.bad) {
 		tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory reading %s", t->name);
@@ -351,10 +331,10 @@ int reports_fix_sequences(struct store_conn *c, struct tq_error *err)
 
 	if (strcmp(store_conn_backend(c)->dialect, "postgres") != 0)
 		return 0;
-	if (exec(c, orders_sql, 0, NULL, NULL, NULL, err) != 0 ||
-	    exec(c, keys_sql, 0, NULL, NULL, NULL, err) != 0 ||
-	    exec(c, hooks_sql, 0, NULL, NULL, NULL, err) != 0 ||
-	    exec(c, deliveries_sql, 0, NULL, NULL, NULL, err) != 0)
+	if (store_exec(c, orders_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    store_exec(c, keys_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    store_exec(c, hooks_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    store_exec(c, deliveries_sql, 0, NULL, NULL, NULL, err) != 0)
 		return -1;
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "domain/token.h"
+#include "store/rows.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -58,13 +59,34 @@ int parse_i64(const char *s, int64_t *out)
 	return 0;
 }
 
-static int64_t i64(const char *s)
+int64_t store_i64(const char *s)
 {
 	int64_t v = 0;
 
-	if (s != NULL)
-		parse_i64(s, &v);
+	if (s != NULL && parse_i64(s, &v) != 0)
+		v = 0;
 	return v;
+}
+
+int store_grow(void **v, size_t sz, size_t n, size_t *cap)
+{
+	void *nv;
+	size_t nc;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 16;
+	nv = realloc(*v, nc * sz);
+	if (nv == NULL)
+		return -1;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+enum event_kind store_event_kind(const char *s)
+{
+	return s != NULL && strcmp(s, "recall") == 0 ? EV_RECALL : EV_TOKEN;
 }
 
 /* ---- opening and connecting ---- */
@@ -152,8 +174,8 @@ const struct sql_backend *store_conn_backend(struct store_conn *c)
 	return c->be;
 }
 
-static int exec(struct store_conn *c, const char *sql, int n, const char *const *p, sql_row_fn row,
-                void *ctx, struct tq_error *err)
+int store_exec(struct store_conn *c, const char *sql, int n, const char *const *p, sql_row_fn row,
+               void *ctx, struct tq_error *err)
 {
 	return c->be->exec(c->db, sql, n, p, row, ctx, err);
 }
@@ -162,7 +184,7 @@ int store_ping(struct store_conn *c, struct tq_error *err)
 {
 	static const char sql[] = "SELECT 1";
 
-	return exec(c, sql, 0, NULL, NULL, NULL, err);
+	return store_exec(c, sql, 0, NULL, NULL, NULL, err);
 }
 
 /* ---- fault injection ---- */
@@ -203,18 +225,18 @@ static void copy_str(char *dst, size_t n, const char *src)
 static int parse_order(const char *const *v, struct order *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->id = i64(v[0]);
+	o->id = store_i64(v[0]);
 	copy_str(o->queue, sizeof(o->queue), v[1]);
 	copy_str(o->business_date, sizeof(o->business_date), v[2]);
-	o->sequence = i64(v[3]);
+	o->sequence = store_i64(v[3]);
 	if (v[4] == NULL || status_parse(v[4], &o->status) != 0)
 		return -1;
 	o->items_json = dup_or_null(v[5]);
-	o->total = i64(v[6]);
+	o->total = store_i64(v[6]);
 	o->note = dup_or_null(v[7]);
-	o->created_at = i64(v[8]);
-	o->updated_at = i64(v[9]);
-	o->ready_at = i64(v[10]);
+	o->created_at = store_i64(v[8]);
+	o->updated_at = store_i64(v[9]);
+	o->ready_at = store_i64(v[10]);
 	return o->items_json == NULL ? -1 : 0;
 }
 
@@ -233,15 +255,9 @@ static int order_row(void *ctx, int query, int ncols, const char *const *vals)
 		r->bad = 1;
 		return 1;
 	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct order *v = realloc(r->v, cap * sizeof(*v));
-		if (v == NULL) {
-			r->bad = 1;
-			return 1;
-		}
-		r->v = v;
-		r->cap = cap;
+	if (store_grow((void **)&r->v, sizeof(*r->v), r->n, &r->cap) != 0) {
+		r->bad = 1;
+		return 1;
 	}
 	if (parse_order(vals, &r->v[r->n]) != 0) {
 		order_release(&r->v[r->n]);
@@ -268,7 +284,7 @@ static int one_order(struct store_conn *c, const char *sql, int n, const char *c
 {
 	struct order_rows r = {0};
 
-	if (exec(c, sql, n, p, order_row, &r, err) != 0) {
+	if (store_exec(c, sql, n, p, order_row, &r, err) != 0) {
 		order_rows_free(&r);
 		return -1;
 	}
@@ -287,11 +303,11 @@ static int one_order(struct store_conn *c, const char *sql, int n, const char *c
 	return 0;
 }
 
-static int i64_row(void *ctx, int query, int ncols, const char *const *vals)
+int store_i64_row(void *ctx, int query, int ncols, const char *const *vals)
 {
 	(void)query;
 	if (ncols > 0 && vals[0] != NULL)
-		*(int64_t *)ctx = i64(vals[0]);
+		*(int64_t *)ctx = store_i64(vals[0]);
 	return 0;
 }
 
@@ -309,14 +325,7 @@ static int i64_row(void *ctx, int query, int ncols, const char *const *vals)
  * concurrent batches (from other servers) cannot interleave.
  */
 
-#define NUM_LEN 24
-
-/* Text parameters for integers, kept alive for a statement. */
-struct numbuf {
-	char s[NUM_LEN];
-};
-
-static const char *num(struct numbuf *b, int64_t v)
+const char *store_num(struct numbuf *b, int64_t v)
 {
 	snprintf(b->s, sizeof(b->s), "%" PRId64, v);
 	return b->s;
@@ -328,10 +337,10 @@ static int take_event_ids(struct store_conn *c, int64_t n, int64_t *first, struc
 	static const char sql[] = "UPDATE event_counter SET last = last + $1 WHERE one = 1 "
 	                          "RETURNING last";
 	struct numbuf nb;
-	const char *p[1] = {num(&nb, n)};
+	const char *p[1] = {store_num(&nb, n)};
 	int64_t last = -1;
 
-	if (exec(c, sql, 1, p, i64_row, &last, err) != 0)
+	if (store_exec(c, sql, 1, p, store_i64_row, &last, err) != 0)
 		return -1;
 	if (last < n)
 		return tq_fail(err, TQ_INTERNAL, "database_error", "",
@@ -356,7 +365,7 @@ static int notify(struct store_conn *c, struct tq_error *err)
 {
 	if (c->be->notify_sql == NULL)
 		return 0;
-	return exec(c, c->be->notify_sql, 0, NULL, NULL, NULL, err);
+	return store_exec(c, c->be->notify_sql, 0, NULL, NULL, NULL, err);
 }
 
 struct batch {
@@ -437,15 +446,15 @@ static int insert_row(void *ctx, int query, int ncols, const char *const *vals)
 	size_t k;
 
 	if (query == (int)b->first_insert - 1 && ncols >= 1) {
-		b->event_last = i64(vals[0]); /* the event counter's RETURNING */
+		b->event_last = store_i64(vals[0]); /* the event counter's RETURNING */
 		return 0;
 	}
 	if ((size_t)query < b->first_insert || ncols < 2)
 		return 0;
 	k = (size_t)query - b->first_insert;
 	if (k < b->nstmt_req) {
-		b->reqs[b->stmt_req[k]]->order_id = i64(vals[0]);
-		b->reqs[b->stmt_req[k]]->sequence = i64(vals[1]);
+		b->reqs[b->stmt_req[k]]->order_id = store_i64(vals[0]);
+		b->reqs[b->stmt_req[k]]->sequence = store_i64(vals[1]);
 	}
 	return 0;
 }
@@ -697,7 +706,7 @@ static int idem_row(void *ctx, int query, int ncols, const char *const *vals)
 	if (ncols < 2)
 		return 1;
 	copy_str(r->hash, 65, vals[0]);
-	*r->order_id = i64(vals[1]);
+	*r->order_id = store_i64(vals[1]);
 	r->found = 1;
 	return 0;
 }
@@ -712,7 +721,7 @@ int store_idem_find(struct store_conn *c, const char *key, char hash[65], int64_
 
 	*order_id = 0;
 	hash[0] = '\0';
-	if (exec(c, sql, 1, p, idem_row, &r, err) != 0)
+	if (store_exec(c, sql, 1, p, idem_row, &r, err) != 0)
 		return -1;
 	return r.found;
 }
@@ -723,7 +732,7 @@ int store_get_order(struct store_conn *c, int64_t id, struct order *out, struct 
 {
 	static const char sql[] = "SELECT " ORDER_COLS " FROM orders WHERE id = $1";
 	struct numbuf nb;
-	const char *p[1] = {num(&nb, id)};
+	const char *p[1] = {store_num(&nb, id)};
 
 	return one_order(c, sql, 1, p, out, err);
 }
@@ -740,15 +749,15 @@ static int record_event(struct store_conn *c, int64_t order_id, const char *kind
 
 	if (take_event_ids(c, 1, &id, err) != 0)
 		return -1;
-	p[0] = num(&nb[0], id);
-	p[1] = num(&nb[1], order_id);
+	p[0] = store_num(&nb[0], id);
+	p[1] = store_num(&nb[1], order_id);
 	p[2] = kind;
 	p[3] = status;
 	p[4] = previous;
-	p[5] = num(&nb[2], now);
-	if (exec(c, sql, 6, p, NULL, NULL, err) != 0)
+	p[5] = store_num(&nb[2], now);
+	if (store_exec(c, sql, 6, p, NULL, NULL, err) != 0)
 		return -1;
-	return exec(c, outbox_sql, 2, (const char *const[]){p[0], p[0]}, NULL, NULL, err);
+	return store_exec(c, outbox_sql, 2, (const char *const[]){p[0], p[0]}, NULL, NULL, err);
 }
 
 /* One attempt; returns 1 when a concurrent change means it must be tried again. */
@@ -782,13 +791,13 @@ static int change_once(struct store_conn *c, int64_t id, enum order_status to, b
 		order_release(&cur);
 		goto rollback;
 	}
-	p[0] = num(&nb[0], id);
+	p[0] = store_num(&nb[0], id);
 	if (recall) {
-		p[1] = num(&nb[1], now);
+		p[1] = store_num(&nb[1], now);
 		rc = one_order(c, recall_sql, 2, p, out, err);
 	} else {
 		p[1] = status_name(to);
-		p[2] = num(&nb[1], now);
+		p[2] = store_num(&nb[1], now);
 		p[3] = status_name(cur.status);
 		rc = one_order(c, move_sql, 4, p, out, err);
 	}
@@ -849,9 +858,9 @@ int store_list_orders(struct store_conn *c, const struct order_filter *f, struct
 			p[2 + k++] = status_name((enum order_status)i);
 	while (k < 5)
 		p[2 + k++] = "";
-	p[7] = num(&nb[0], f->after_id);
-	p[8] = num(&nb[1], f->limit);
-	if (exec(c, sql, 9, p, order_row, &r, err) != 0 || r.bad) {
+	p[7] = store_num(&nb[0], f->after_id);
+	p[8] = store_num(&nb[1], f->limit);
+	if (store_exec(c, sql, 9, p, order_row, &r, err) != 0 || r.bad) {
 		if (r.bad)
 			tq_fail(err, TQ_INTERNAL, "database_error", "", "an order row is damaged");
 		order_rows_free(&r);
@@ -868,7 +877,7 @@ int store_find_token(struct store_conn *c, const char *queue, const char *date, 
 	static const char sql[] = "SELECT " ORDER_COLS " FROM orders WHERE queue = $1 AND "
 	                          "business_date = $2 AND sequence = $3";
 	struct numbuf nb;
-	const char *p[3] = {queue, date, num(&nb, seq)};
+	const char *p[3] = {queue, date, store_num(&nb, seq)};
 
 	if (one_order(c, sql, 3, p, out, err) != 0) {
 		if (err->status == TQ_NOT_FOUND)
@@ -885,10 +894,10 @@ int store_count_ahead(struct store_conn *c, const struct order *o, int64_t *ahea
 	    "SELECT count(*) FROM orders WHERE queue = $1 AND business_date = "
 	    "$2 AND sequence < $3 AND status IN ('PENDING', 'PREPARING')";
 	struct numbuf nb;
-	const char *p[3] = {o->queue, o->business_date, num(&nb, o->sequence)};
+	const char *p[3] = {o->queue, o->business_date, store_num(&nb, o->sequence)};
 
 	*ahead = 0;
-	return exec(c, sql, 3, p, i64_row, ahead, err);
+	return store_exec(c, sql, 3, p, store_i64_row, ahead, err);
 }
 
 struct prep_rows {
@@ -902,8 +911,8 @@ static int prep_row(void *ctx, int query, int ncols, const char *const *vals)
 
 	(void)query;
 	if (ncols > 1 && r->n < 20) {
-		r->prep[r->n] = i64(vals[0]);
-		r->ready[r->n] = i64(vals[1]);
+		r->prep[r->n] = store_i64(vals[0]);
+		r->ready[r->n] = store_i64(vals[1]);
 		r->n++;
 	}
 	return 0;
@@ -929,7 +938,7 @@ int store_recent_pace(struct store_conn *c, const char *queue, const char *date,
 
 	memset(&r, 0, sizeof(r));
 	out->prep_seconds = out->gap_seconds = -1;
-	if (exec(c, sql, 2, p, prep_row, &r, err) != 0)
+	if (store_exec(c, sql, 2, p, prep_row, &r, err) != 0)
 		return -1;
 	if (r.n > 0) {
 		qsort(r.prep, (size_t)r.n, sizeof(r.prep[0]), cmp_i64);
@@ -962,22 +971,16 @@ static int event_row(void *ctx, int query, int ncols, const char *const *vals)
 	(void)query;
 	if (ncols < 9)
 		goto bad;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 32;
-		struct event *v = realloc(r->v, cap * sizeof(*v));
-		if (v == NULL)
-			goto bad;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (store_grow((void **)&r->v, sizeof(*r->v), r->n, &r->cap) != 0)
+		goto bad;
 	e = &r->v[r->n];
 	memset(e, 0, sizeof(*e));
-	e->id = i64(vals[0]);
-	e->kind = vals[1] && strcmp(vals[1], "recall") == 0 ? EV_RECALL : EV_TOKEN;
-	e->order_id = i64(vals[2]);
+	e->id = store_i64(vals[0]);
+	e->kind = store_event_kind(vals[1]);
+	e->order_id = store_i64(vals[2]);
 	copy_str(e->queue, sizeof(e->queue), vals[3]);
 	copy_str(e->business_date, sizeof(e->business_date), vals[4]);
-	e->sequence = i64(vals[5]);
+	e->sequence = store_i64(vals[5]);
 	if (vals[6] == NULL || status_parse(vals[6], &e->status) != 0)
 		goto bad;
 	e->previous_status = -1;
@@ -986,7 +989,7 @@ static int event_row(void *ctx, int query, int ncols, const char *const *vals)
 			goto bad;
 		e->previous_status = (int)prev;
 	}
-	e->at = i64(vals[8]);
+	e->at = store_i64(vals[8]);
 	r->n++;
 	return 0;
 bad:
@@ -1001,7 +1004,7 @@ static int events_query(struct store_conn *c, const char *sql, int np, const cha
 
 	*out = NULL;
 	*n = 0;
-	if (exec(c, sql, np, p, event_row, &r, err) != 0 || r.bad) {
+	if (store_exec(c, sql, np, p, event_row, &r, err) != 0 || r.bad) {
 		if (r.bad)
 			tq_fail(err, TQ_INTERNAL, "database_error", "", "an event row is damaged");
 		free(r.v);
@@ -1017,7 +1020,7 @@ int store_last_event_id(struct store_conn *c, int64_t *id, struct tq_error *err)
 	static const char sql[] = "SELECT last FROM event_counter WHERE one = 1";
 
 	*id = 0;
-	return exec(c, sql, 0, NULL, i64_row, id, err);
+	return store_exec(c, sql, 0, NULL, store_i64_row, id, err);
 }
 
 int store_events_after(struct store_conn *c, int64_t after_id, int limit, struct event **out,
@@ -1026,7 +1029,7 @@ int store_events_after(struct store_conn *c, int64_t after_id, int limit, struct
 	static const char sql[] = "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.id = "
 	                          "e.order_id WHERE e.id > $1 ORDER BY e.id LIMIT $2";
 	struct numbuf nb[2];
-	const char *p[2] = {num(&nb[0], after_id), num(&nb[1], limit)};
+	const char *p[2] = {store_num(&nb[0], after_id), store_num(&nb[1], limit)};
 
 	return events_query(c, sql, 2, p, out, n, err);
 }
@@ -1036,7 +1039,7 @@ int store_event_get(struct store_conn *c, int64_t id, struct event *out, struct 
 	static const char sql[] = "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.id = "
 	                          "e.order_id WHERE e.id = $1";
 	struct numbuf nb;
-	const char *p[1] = {num(&nb, id)};
+	const char *p[1] = {store_num(&nb, id)};
 	struct event *v;
 	size_t n;
 
@@ -1056,7 +1059,7 @@ int store_order_history(struct store_conn *c, int64_t order_id, struct event **o
 	static const char sql[] = "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.id = "
 	                          "e.order_id WHERE e.order_id = $1 ORDER BY e.id";
 	struct numbuf nb;
-	const char *p[1] = {num(&nb, order_id)};
+	const char *p[1] = {store_num(&nb, order_id)};
 
 	return events_query(c, sql, 1, p, out, n, err);
 }
@@ -1090,10 +1093,10 @@ int store_key_create(struct store_conn *c, enum role role, const char *label, co
 	    "INSERT INTO api_keys (role, label, hash, created_at) VALUES ($1, "
 	    "$2, $3, $4) RETURNING id";
 	struct numbuf nb;
-	const char *p[4] = {role_name(role), label, hash, num(&nb, now)};
+	const char *p[4] = {role_name(role), label, hash, store_num(&nb, now)};
 
 	*id = 0;
-	return exec(c, sql, 4, p, i64_row, id, err);
+	return store_exec(c, sql, 4, p, store_i64_row, id, err);
 }
 
 struct key_rows {
@@ -1110,22 +1113,16 @@ static int key_row(void *ctx, int query, int ncols, const char *const *vals)
 	(void)query;
 	if (ncols < 6)
 		goto bad;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		struct api_key *v = realloc(r->v, cap * sizeof(*v));
-		if (v == NULL)
-			goto bad;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (store_grow((void **)&r->v, sizeof(*r->v), r->n, &r->cap) != 0)
+		goto bad;
 	k = &r->v[r->n];
-	k->id = i64(vals[0]);
+	k->id = store_i64(vals[0]);
 	if (vals[1] == NULL || role_parse(vals[1], &k->role) != 0)
 		goto bad;
 	copy_str(k->label, sizeof(k->label), vals[2]);
-	k->created_at = i64(vals[3]);
-	k->last_used_at = i64(vals[4]);
-	k->revoked_at = i64(vals[5]);
+	k->created_at = store_i64(vals[3]);
+	k->last_used_at = store_i64(vals[4]);
+	k->revoked_at = store_i64(vals[5]);
 	r->n++;
 	return 0;
 bad:
@@ -1136,7 +1133,7 @@ bad:
 static int keys_query(struct store_conn *c, const char *sql, int np, const char *const *p,
                       struct key_rows *r, struct tq_error *err)
 {
-	if (exec(c, sql, np, p, key_row, r, err) != 0 || r->bad) {
+	if (store_exec(c, sql, np, p, key_row, r, err) != 0 || r->bad) {
 		if (r->bad)
 			tq_fail(err, TQ_INTERNAL, "database_error", "", "a key row is damaged");
 		free(r->v);
@@ -1166,10 +1163,10 @@ int store_key_revoke(struct store_conn *c, int64_t id, int64_t now, struct tq_er
 	static const char sql[] = "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE "
 	                          "id = $1 RETURNING id";
 	struct numbuf nb[2];
-	const char *p[2] = {num(&nb[0], id), num(&nb[1], now)};
+	const char *p[2] = {store_num(&nb[0], id), store_num(&nb[1], now)};
 	int64_t found = 0;
 
-	if (exec(c, sql, 2, p, i64_row, &found, err) != 0)
+	if (store_exec(c, sql, 2, p, store_i64_row, &found, err) != 0)
 		return -1;
 	if (found == 0)
 		return tq_fail(err, TQ_NOT_FOUND, "not_found", "",
@@ -1201,7 +1198,7 @@ int store_key_any(struct store_conn *c, bool *any, struct tq_error *err)
 	static const char sql[] = "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL";
 	int64_t n = 0;
 
-	if (exec(c, sql, 0, NULL, i64_row, &n, err) != 0)
+	if (store_exec(c, sql, 0, NULL, store_i64_row, &n, err) != 0)
 		return -1;
 	*any = n > 0;
 	return 0;
@@ -1211,7 +1208,7 @@ int store_key_touch(struct store_conn *c, int64_t id, int64_t now, struct tq_err
 {
 	static const char sql[] = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1";
 	struct numbuf nb[2];
-	const char *p[2] = {num(&nb[0], id), num(&nb[1], now)};
+	const char *p[2] = {store_num(&nb[0], id), store_num(&nb[1], now)};
 
-	return exec(c, sql, 2, p, NULL, NULL, err);
+	return store_exec(c, sql, 2, p, NULL, NULL, err);
 }

@@ -10,60 +10,8 @@
 #include <string.h>
 
 #include "domain/status.h"
+#include "store/rows.h"
 #include "store/webhooks.h"
-
-#define NUM 24
-
-struct nums {
-	char s[8][NUM];
-	int n;
-};
-
-static const char *num(struct nums *b, int64_t v)
-{
-	char *s = b->s[b->n++];
-	snprintf(s, NUM, "%" PRId64, v);
-	return s;
-}
-
-static int64_t i64(const char *s)
-{
-	int64_t v = 0;
-	if (s != NULL)
-		parse_i64(s, &v);
-	return v;
-}
-
-static int exec(struct store_conn *c, const char *sql, int n, const char *const *p, sql_row_fn row,
-                void *ctx, struct tq_error *err)
-{
-	return store_conn_backend(c)->exec(store_conn_db(c), sql, n, p, row, ctx, err);
-}
-
-static int i64_row(void *ctx, int query, int ncols, const char *const *vals)
-{
-	(void)query;
-	if (ncols > 0 && vals[0] != NULL)
-		*(int64_t *)ctx = i64(vals[0]);
-	return 0;
-}
-
-/* Grows *v (of elements of size sz) to hold one more; 0 or -1. */
-static int grow(void **v, size_t sz, size_t n, size_t *cap)
-{
-	void *nv;
-	size_t nc;
-
-	if (n < *cap)
-		return 0;
-	nc = *cap ? *cap * 2 : 16;
-	nv = realloc(*v, nc * sz);
-	if (nv == NULL)
-		return -1;
-	*v = nv;
-	*cap = nc;
-	return 0;
-}
 
 /* ---- endpoints ---- */
 
@@ -81,20 +29,20 @@ static int endpoint_row(void *ctx, int query, int ncols, const char *const *vals
 	struct webhook *w;
 
 	(void)query;
-	if (ncols < 8 || grow((void **)&r->v, sizeof(*r->v), r->n, &r->cap) != 0) {
+	if (ncols < 8 || store_grow((void **)&r->v, sizeof(*r->v), r->n, &r->cap) != 0) {
 		r->oom = 1;
 		return 1;
 	}
 	w = &r->v[r->n++];
 	memset(w, 0, sizeof(*w));
-	w->id = i64(vals[0]);
+	w->id = store_i64(vals[0]);
 	snprintf(w->venue, sizeof(w->venue), "%s", vals[1] ? vals[1] : "main");
 	snprintf(w->url, sizeof(w->url), "%s", vals[2] ? vals[2] : "");
-	w->events = (unsigned)i64(vals[3]);
-	w->allow_private = i64(vals[4]) != 0;
-	w->created_at = i64(vals[5]);
-	w->revoked_at = i64(vals[6]);
-	w->failing_since = i64(vals[7]);
+	w->events = (unsigned)store_i64(vals[3]);
+	w->allow_private = store_i64(vals[4]) != 0;
+	w->created_at = store_i64(vals[5]);
+	w->revoked_at = store_i64(vals[6]);
+	w->failing_since = store_i64(vals[7]);
 	return 0;
 }
 
@@ -104,13 +52,16 @@ int store_webhook_create(struct store_conn *c, const struct webhook *w, const ch
 	static const char sql[] =
 	    "INSERT INTO webhook_endpoints (venue, url, secret, events, allow_private, created_at) "
 	    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-	struct nums nb = {0};
-	const char *p[6] = {
-	    w->venue[0] ? w->venue : "main", w->url,       secret, num(&nb, w->events),
-	    w->allow_private ? "1" : "0",    num(&nb, now)};
+	struct numbuf nb[2];
+	const char *p[6] = {w->venue[0] ? w->venue : "main",
+	                    w->url,
+	                    secret,
+	                    store_num(&nb[0], w->events),
+	                    w->allow_private ? "1" : "0",
+	                    store_num(&nb[1], now)};
 
 	*id = 0;
-	if (exec(c, sql, 6, p, i64_row, id, err) != 0)
+	if (store_exec(c, sql, 6, p, store_i64_row, id, err) != 0)
 		return -1;
 	if (*id <= 0)
 		return tq_fail(err, TQ_INTERNAL, "database_error", "",
@@ -125,7 +76,7 @@ int store_webhook_list(struct store_conn *c, struct webhook **out, size_t *n, st
 
 	*out = NULL;
 	*n = 0;
-	if (exec(c, sql, 0, NULL, endpoint_row, &r, err) != 0 || r.oom) {
+	if (store_exec(c, sql, 0, NULL, endpoint_row, &r, err) != 0 || r.oom) {
 		free(r.v);
 		return r.oom ? tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory") : -1;
 	}
@@ -138,10 +89,10 @@ int store_webhook_get(struct store_conn *c, int64_t id, struct webhook *out, str
 {
 	static const char sql[] = "SELECT " ENDPOINT_COLS " FROM webhook_endpoints WHERE id = $1";
 	struct endpoint_rows r = {0};
-	struct nums nb = {0};
-	const char *p[1] = {num(&nb, id)};
+	struct numbuf nb;
+	const char *p[1] = {store_num(&nb, id)};
 
-	if (exec(c, sql, 1, p, endpoint_row, &r, err) != 0 || r.oom) {
+	if (store_exec(c, sql, 1, p, endpoint_row, &r, err) != 0 || r.oom) {
 		free(r.v);
 		return r.oom ? tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory") : -1;
 	}
@@ -158,11 +109,11 @@ int store_webhook_revoke(struct store_conn *c, int64_t id, int64_t now, struct t
 {
 	static const char sql[] = "UPDATE webhook_endpoints SET revoked_at = COALESCE(revoked_at, "
 	                          "$2) WHERE id = $1 RETURNING id";
-	struct nums nb = {0};
-	const char *p[2] = {num(&nb, id), num(&nb, now)};
+	struct numbuf nb[2];
+	const char *p[2] = {store_num(&nb[0], id), store_num(&nb[1], now)};
 	int64_t found = 0;
 
-	if (exec(c, sql, 2, p, i64_row, &found, err) != 0)
+	if (store_exec(c, sql, 2, p, store_i64_row, &found, err) != 0)
 		return -1;
 	if (found == 0)
 		return tq_fail(err, TQ_NOT_FOUND, "not_found", "",
@@ -184,18 +135,18 @@ static int delivery_row(void *ctx, int query, int ncols, const char *const *vals
 	struct webhook_delivery_row *d;
 
 	(void)query;
-	if (ncols < 7 || grow((void **)&r->v, sizeof(*r->v), r->n, &r->cap) != 0) {
+	if (ncols < 7 || store_grow((void **)&r->v, sizeof(*r->v), r->n, &r->cap) != 0) {
 		r->oom = 1;
 		return 1;
 	}
 	d = &r->v[r->n++];
 	memset(d, 0, sizeof(*d));
-	d->id = i64(vals[0]);
-	d->event_id = i64(vals[1]);
-	d->state = (enum webhook_state)i64(vals[2]);
-	d->attempts = (int)i64(vals[3]);
-	d->next_at = i64(vals[4]);
-	d->kind = vals[5] && strcmp(vals[5], "recall") == 0 ? EV_RECALL : EV_TOKEN;
+	d->id = store_i64(vals[0]);
+	d->event_id = store_i64(vals[1]);
+	d->state = (enum webhook_state)store_i64(vals[2]);
+	d->attempts = (int)store_i64(vals[3]);
+	d->next_at = store_i64(vals[4]);
+	d->kind = store_event_kind(vals[5]);
 	if (vals[6] == NULL || status_parse(vals[6], &d->status) != 0)
 		d->status = ST_PENDING;
 	return 0;
@@ -218,7 +169,7 @@ static int attempt_row(void *ctx, int query, int ncols, const char *const *vals)
 	(void)query;
 	if (ncols < 6)
 		return 0;
-	id = i64(vals[0]);
+	id = store_i64(vals[0]);
 	while (r->at < r->n && r->v[r->at].id < id)
 		r->at++;
 	if (r->at == r->n || r->v[r->at].id != id)
@@ -232,10 +183,10 @@ static int attempt_row(void *ctx, int query, int ncols, const char *const *vals)
 	d->attempt = a;
 	a = &a[d->n_attempt++];
 	memset(a, 0, sizeof(*a));
-	a->attempt = (int)i64(vals[1]);
-	a->started_at = i64(vals[2]);
-	a->duration_ms = i64(vals[3]);
-	a->status = (int)i64(vals[4]);
+	a->attempt = (int)store_i64(vals[1]);
+	a->started_at = store_i64(vals[2]);
+	a->duration_ms = store_i64(vals[3]);
+	a->status = (int)store_i64(vals[4]);
 	snprintf(a->error, sizeof(a->error), "%s", vals[5] ? vals[5] : "");
 	return 0;
 }
@@ -244,33 +195,27 @@ int store_webhook_deliveries(struct store_conn *c, int64_t endpoint_id, int limi
                              struct webhook_delivery_row **out, size_t *n, struct tq_error *err)
 {
 	static const char sql[] =
-	    "SELECT d.id, d.event_id, d.state, d.attempts, d.next_at, e.kind, e.status FROM "
-	    "webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.endpoint_id = $1 "
-	    "ORDER BY d.id DESC LIMIT $2";
+	    "SELECT * FROM (SELECT d.id, d.event_id, d.state, d.attempts, d.next_at, e.kind, "
+	    "e.status FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE "
+	    "d.endpoint_id = $1 ORDER BY d.id DESC LIMIT $2) latest ORDER BY id";
 	static const char attempts_sql[] =
 	    "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.status, a.error FROM "
 	    "webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE "
 	    "d.endpoint_id = $1 AND d.id >= $2 ORDER BY a.delivery_id, a.attempt";
 	struct delivery_rows r = {0};
 	struct attempt_rows ar = {0};
-	struct nums nb = {0};
-	const char *p[2] = {num(&nb, endpoint_id), num(&nb, limit)};
-	size_t i;
+	struct numbuf nb[3];
+	const char *p[2] = {store_num(&nb[0], endpoint_id), store_num(&nb[1], limit)};
 
 	*out = NULL;
 	*n = 0;
-	if (exec(c, sql, 2, p, delivery_row, &r, err) != 0 || r.oom)
+	if (store_exec(c, sql, 2, p, delivery_row, &r, err) != 0 || r.oom)
 		goto fail;
-	for (i = 0; i < r.n / 2; i++) { /* oldest first */
-		struct webhook_delivery_row t = r.v[i];
-		r.v[i] = r.v[r.n - 1 - i];
-		r.v[r.n - 1 - i] = t;
-	}
 	if (r.n > 0) {
-		const char *q[2] = {p[0], num(&nb, r.v[0].id)};
+		const char *q[2] = {p[0], store_num(&nb[2], r.v[0].id)};
 		ar.v = r.v;
 		ar.n = r.n;
-		if (exec(c, attempts_sql, 2, q, attempt_row, &ar, err) != 0 || ar.oom) {
+		if (store_exec(c, attempts_sql, 2, q, attempt_row, &ar, err) != 0 || ar.oom) {
 			r.oom = ar.oom;
 			goto fail;
 		}
@@ -310,12 +255,12 @@ static int claim_row(void *ctx, int query, int ncols, const char *const *vals)
 		return 0;
 	w = &r->out[r->n];
 	memset(w, 0, sizeof(*w));
-	w->delivery_id = i64(vals[0]);
-	w->endpoint_id = i64(vals[1]);
-	w->event_id = i64(vals[2]);
-	w->attempts = (int)i64(vals[3]);
-	w->first_try_at = i64(vals[4]);
-	w->allow_private = i64(vals[5]) != 0;
+	w->delivery_id = store_i64(vals[0]);
+	w->endpoint_id = store_i64(vals[1]);
+	w->event_id = store_i64(vals[2]);
+	w->attempts = (int)store_i64(vals[3]);
+	w->first_try_at = store_i64(vals[4]);
+	w->allow_private = store_i64(vals[5]) != 0;
 	w->url = strdup(vals[6] ? vals[6] : "");
 	w->secret = strdup(vals[7] ? vals[7] : "");
 	if (w->url == NULL || w->secret == NULL) {
@@ -363,21 +308,21 @@ int store_webhook_claim(struct store_conn *c, int max, int64_t now, int64_t leas
 	const struct sql_backend *be = store_conn_backend(c);
 	void *db = store_conn_db(c);
 	struct claim_rows r = {out, max, 0, 0};
-	struct nums nb = {0};
-	const char *p[2] = {num(&nb, now), num(&nb, max)};
-	const char *until = num(&nb, now + lease_ms);
+	struct numbuf nb[3];
+	const char *p[2] = {store_num(&nb[0], now), store_num(&nb[1], max)};
+	const char *until = store_num(&nb[2], now + lease_ms);
 	int i;
 
 	*n = 0;
 	if (be->begin(db, true, err) != 0)
 		return -1;
-	if (exec(c, be->skip_locked ? sql_skip_locked : sql, 2, p, claim_row, &r, err) != 0 ||
+	if (store_exec(c, be->skip_locked ? sql_skip_locked : sql, 2, p, claim_row, &r, err) != 0 ||
 	    r.oom)
 		goto fail;
 	for (i = 0; i < r.n; i++) {
-		struct nums ib = {0};
-		const char *q[2] = {num(&ib, out[i].delivery_id), until};
-		if (exec(c, lease_sql, 2, q, NULL, NULL, err) != 0)
+		struct numbuf ib;
+		const char *q[2] = {store_num(&ib, out[i].delivery_id), until};
+		if (store_exec(c, lease_sql, 2, q, NULL, NULL, err) != 0)
 			goto fail;
 	}
 	if (be->commit(db, err) != 0)
@@ -409,35 +354,36 @@ int store_webhook_record(struct store_conn *c, const struct webhook_record *r, s
 	                                  "COALESCE(failing_since, $2) WHERE id = $1";
 	const struct sql_backend *be = store_conn_backend(c);
 	void *db = store_conn_db(c);
-	struct nums nb = {0};
+	struct numbuf nb[9];
 	const char *state = r->state == WEBHOOK_DELIVERED  ? "1"
 	                    : r->state == WEBHOOK_GIVEN_UP ? "2"
 	                                                   : "0";
-	const char *did = num(&nb, r->delivery_id), *eid = num(&nb, r->endpoint_id);
-	const char *now = num(&nb, r->now), *attempt = num(&nb, r->attempt);
+	const char *did = store_num(&nb[0], r->delivery_id),
+	           *eid = store_num(&nb[1], r->endpoint_id);
+	const char *now = store_num(&nb[2], r->now), *attempt = store_num(&nb[3], r->attempt);
 	const char *pd[6] = {did,
 	                     state,
 	                     attempt,
-	                     num(&nb, r->state == WEBHOOK_PENDING ? r->next_at : r->now),
-	                     num(&nb, r->first_try_at),
+	                     store_num(&nb[4], r->state == WEBHOOK_PENDING ? r->next_at : r->now),
+	                     store_num(&nb[5], r->first_try_at),
 	                     now};
 	const char *pa[7] = {did,
 	                     attempt,
-	                     num(&nb, r->started_at),
-	                     num(&nb, r->duration_ms),
-	                     r->status > 0 ? num(&nb, r->status) : NULL,
+	                     store_num(&nb[6], r->started_at),
+	                     store_num(&nb[7], r->duration_ms),
+	                     r->status > 0 ? store_num(&nb[8], r->status) : NULL,
 	                     r->error,
 	                     r->response};
 	const char *pe[2] = {eid, now};
 
 	if (be->begin(db, true, err) != 0)
 		return -1;
-	if (exec(c, delivery_sql, 6, pd, NULL, NULL, err) != 0 ||
-	    exec(c, attempt_sql, 7, pa, NULL, NULL, err) != 0)
+	if (store_exec(c, delivery_sql, 6, pd, NULL, NULL, err) != 0 ||
+	    store_exec(c, attempt_sql, 7, pa, NULL, NULL, err) != 0)
 		goto fail;
-	if (r->state == WEBHOOK_DELIVERED && exec(c, ok_sql, 1, pe, NULL, NULL, err) != 0)
+	if (r->state == WEBHOOK_DELIVERED && store_exec(c, ok_sql, 1, pe, NULL, NULL, err) != 0)
 		goto fail;
-	if (r->state == WEBHOOK_GIVEN_UP && exec(c, failing_sql, 2, pe, NULL, NULL, err) != 0)
+	if (r->state == WEBHOOK_GIVEN_UP && store_exec(c, failing_sql, 2, pe, NULL, NULL, err) != 0)
 		goto fail;
 	return be->commit(db, err);
 fail:
@@ -449,8 +395,8 @@ int store_webhook_release(struct store_conn *c, int64_t delivery_id, struct tq_e
 {
 	static const char sql[] = "UPDATE webhook_deliveries SET lease_until = 0 WHERE id = $1 AND "
 	                          "state = 0";
-	struct nums nb = {0};
-	const char *p[1] = {num(&nb, delivery_id)};
+	struct numbuf nb;
+	const char *p[1] = {store_num(&nb, delivery_id)};
 
-	return exec(c, sql, 1, p, NULL, NULL, err);
+	return store_exec(c, sql, 1, p, NULL, NULL, err);
 }

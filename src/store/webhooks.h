@@ -37,11 +37,9 @@ struct webhook {
 int store_webhook_create(struct store_conn *c, const struct webhook *w, const char *secret,
                          int64_t now, int64_t *id, struct tq_error *err);
 /* Every endpoint, oldest first; free() *out. */
-int store_webhook_list(struct store_conn *c, struct webhook **out, size_t *n,
-                       struct tq_error *err);
+int store_webhook_list(struct store_conn *c, struct webhook **out, size_t *n, struct tq_error *err);
 /* TQ_NOT_FOUND for an unknown id. */
-int store_webhook_get(struct store_conn *c, int64_t id, struct webhook *out,
-                      struct tq_error *err);
+int store_webhook_get(struct store_conn *c, int64_t id, struct webhook *out, struct tq_error *err);
 /* Revokes: no new deliveries, pending ones are not sent. Revoking twice keeps the first time. */
 int store_webhook_revoke(struct store_conn *c, int64_t id, int64_t now, struct tq_error *err);
 
@@ -61,7 +59,7 @@ struct webhook_delivery_row {
 	enum webhook_state state;
 	int attempts;
 	int64_t next_at;
-	enum event_kind kind;      /* of the event: with status, the delivery's type */
+	enum event_kind kind; /* of the event: with status, the delivery's type */
 	enum order_status status;
 	struct webhook_attempt_row *attempt; /* attempts of it, in order; n_attempt of them */
 	size_t n_attempt;
