@@ -105,7 +105,7 @@ struct server {
 	void *daemon;
 	struct hub *hub;
 	struct metrics *metrics;
-	json_t *menu; /* the TOKENQ_MENU file's contents, or NULL */
+	json_t *menu;              /* the TOKENQ_MENU file's contents, or NULL */
 	struct webhooks *webhooks; /* the dispatcher and its source (http/webhooks.c) */
 };
 
@@ -113,6 +113,8 @@ struct server {
 
 /* The value of query parameter name, or NULL. */
 const char *req_query(const struct req *r, const char *name);
+/* The route's {id} (matched by the router as 1 to 18 digits), or 0 without one. */
+int64_t req_path_id(const struct req *r);
 
 /* Sets the response; take ownership of body. JSON helpers dump and decref. */
 void reply(struct req *r, int status, const char *content_type, char *body, size_t len);
@@ -129,11 +131,14 @@ void requeue(struct req *r, handler_fn fn);
 /* ?queue= (absent, or a configured prefix) and ?date= (default today); -1 with a problem set. */
 int query_queue(struct req *r, const char **queue);
 int query_date(struct req *r, char date[BIZDATE_LEN]);
+/* Reads ?limit= of a list: 1 to 500, 100 when absent; -1 with a problem replied. */
+int query_limit(struct req *r, int64_t *limit);
 
 /* The HTTP status for a domain status (the one place that maps them). */
 int http_status_for(enum tq_status s);
 
-/* Decodes the body as a JSON object per the rules of docs/api.md "Problem codes": 0, or -1 with a problem set. */
+/* Decodes the body as a JSON object per the rules of docs/api.md "Problem codes": 0, or -1 with a
+ * problem set. */
 int req_json_body(struct req *r, json_t **out);
 
 /* ---- rendering ---- */

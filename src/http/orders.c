@@ -24,16 +24,6 @@ static enum handled problem(struct req *r, enum tq_status st, const char *code, 
 	return HANDLED;
 }
 
-static int64_t path_id(const struct req *r)
-{
-	int64_t id = 0;
-
-	/* The router matched {id} as 1 to 18 digits. */
-	if (r->nparams > 0)
-		parse_i64(r->params[0], &id);
-	return id;
-}
-
 /* Replies with the order, plus its history when asked. */
 static enum handled reply_order(struct req *r, struct store_conn *c, int64_t id, int status,
                                 bool history)
@@ -161,7 +151,7 @@ enum handled h_orders_create(struct req *r, struct store_conn *c)
 
 enum handled h_orders_get(struct req *r, struct store_conn *c)
 {
-	return reply_order(r, c, path_id(r), 200, true);
+	return reply_order(r, c, req_path_id(r), 200, true);
 }
 
 /* A whole decimal number from lo to hi, or -1. */
@@ -172,6 +162,19 @@ static int64_t query_int(const char *s, int64_t lo, int64_t hi)
 	if (s == NULL || parse_i64(s, &v) != 0 || v < lo || v > hi)
 		return -1;
 	return v;
+}
+
+int query_limit(struct req *r, int64_t *limit)
+{
+	const char *q = req_query(r, "limit");
+
+	*limit = 100;
+	if (q != NULL && (*limit = query_int(q, 1, 500)) < 0) {
+		problem(r, TQ_INVALID, "invalid_field", "limit",
+		        "limit must be a whole number from 1 to 500");
+		return -1;
+	}
+	return 0;
 }
 
 /* Reads ?queue=: 0 with *queue NULL (absent) or set; -1 with a problem replied. */
@@ -238,7 +241,7 @@ enum handled h_orders_list(struct req *r, struct store_conn *c)
 	const char *q;
 	size_t n, i;
 	json_t *list, *out;
-	int64_t limit = 100;
+	int64_t limit;
 
 	memset(&f, 0, sizeof(f));
 	if (query_date(r, f.business_date) != 0 || query_queue(r, &f.queue) != 0)
@@ -247,9 +250,8 @@ enum handled h_orders_list(struct req *r, struct store_conn *c)
 		return problem(r, TQ_INVALID, "invalid_field", "status",
 		               "status must be a comma-separated list of PENDING, PREPARING, "
 		               "READY, COMPLETED, CANCELLED");
-	if ((q = req_query(r, "limit")) != NULL && (limit = query_int(q, 1, 500)) < 0)
-		return problem(r, TQ_INVALID, "invalid_field", "limit",
-		               "limit must be a whole number from 1 to 500");
+	if (query_limit(r, &limit) != 0)
+		return HANDLED;
 	if ((q = req_query(r, "after_id")) != NULL && (f.after_id = query_int(q, 0, INT64_MAX)) < 0)
 		return problem(r, TQ_INVALID, "invalid_field", "after_id",
 		               "after_id must be a whole number, 0 or more");
@@ -275,7 +277,7 @@ static enum handled change(struct req *r, struct store_conn *c, enum order_statu
 	struct tq_error err;
 	struct order o;
 
-	if (store_change_status(c, path_id(r), to, recall, now_ms(), &o, &err) != 0) {
+	if (store_change_status(c, req_path_id(r), to, recall, now_ms(), &o, &err) != 0) {
 		reply_problem(r, &err);
 		return HANDLED;
 	}

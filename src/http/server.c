@@ -205,6 +205,15 @@ const char *req_query(const struct req *r, const char *name)
 	return NULL;
 }
 
+int64_t req_path_id(const struct req *r)
+{
+	int64_t id = 0;
+
+	if (r->nparams > 0)
+		parse_i64(r->params[0], &id);
+	return id;
+}
+
 static bool is_loopback(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =

@@ -22,10 +22,8 @@
 #include "http/webhooks.h"
 #include "util/log.h"
 
-#define LEASE_MS   30000
-#define MAX_CLAIM  64
-#define MAX_LIMIT  500
-#define LIST_LIMIT 100
+#define LEASE_MS  30000
+#define MAX_CLAIM 64
 
 struct webhooks {
 	struct server *srv;
@@ -241,15 +239,6 @@ static enum handled problem(struct req *r, const struct tq_error *err)
 	return HANDLED;
 }
 
-static int64_t path_id(const struct req *r)
-{
-	int64_t id = 0;
-
-	if (r->nparams > 0)
-		parse_i64(r->params[0], &id);
-	return id;
-}
-
 static json_t *time_or_null(int64_t ms)
 {
 	char at[32];
@@ -412,7 +401,7 @@ enum handled h_webhooks_get(struct req *r, struct store_conn *c)
 	struct tq_error err;
 	struct webhook w;
 
-	if (store_webhook_get(c, path_id(r), &w, &err) != 0)
+	if (store_webhook_get(c, req_path_id(r), &w, &err) != 0)
 		return problem(r, &err);
 	reply_json(r, 200, webhook_json(&w));
 	return HANDLED;
@@ -423,8 +412,8 @@ enum handled h_webhooks_delete(struct req *r, struct store_conn *c)
 	struct tq_error err;
 	struct webhook w;
 
-	if (store_webhook_revoke(c, path_id(r), now_ms(), &err) != 0 ||
-	    store_webhook_get(c, path_id(r), &w, &err) != 0)
+	if (store_webhook_revoke(c, req_path_id(r), now_ms(), &err) != 0 ||
+	    store_webhook_get(c, req_path_id(r), &w, &err) != 0)
 		return problem(r, &err);
 	reply_json(r, 200, webhook_json(&w));
 	return HANDLED;
@@ -440,17 +429,13 @@ enum handled h_webhooks_deliveries(struct req *r, struct store_conn *c)
 	struct webhook_delivery_row *v;
 	struct tq_error err;
 	struct webhook w;
-	const char *q = req_query(r, "limit");
-	int64_t limit = LIST_LIMIT;
+	int64_t limit;
 	size_t n, i, k;
 	json_t *list, *j;
 
-	if (q != NULL && (parse_i64(q, &limit) != 0 || limit < 1 || limit > MAX_LIMIT)) {
-		tq_fail(&err, TQ_INVALID, "invalid_field", "limit",
-		        "limit must be a whole number from 1 to %d", MAX_LIMIT);
-		return problem(r, &err);
-	}
-	if (store_webhook_get(c, path_id(r), &w, &err) != 0 ||
+	if (query_limit(r, &limit) != 0)
+		return HANDLED;
+	if (store_webhook_get(c, req_path_id(r), &w, &err) != 0 ||
 	    store_webhook_deliveries(c, w.id, (int)limit, &v, &n, &err) != 0)
 		return problem(r, &err);
 	list = json_array();
