@@ -105,10 +105,10 @@ test-unit test-store test-http test-openapi test-hooks test-print test-e2e test-
 	@B=$(B) PYTHON=$(PYTHON) SANITIZE=$(SANITIZE) tests/run.sh $(@:test-%=%)
 
 check-format:
-	clang-format --dry-run --Werror $(SRC) src/main.c tests/unit/*.c tests/store/*.c tests/hooks/*.c tests/print/*.c tools/*.c
+	clang-format --dry-run --Werror $(SRC) $(wildcard src/*/*.h) src/main.c tests/unit/*.c tests/store/*.c tests/hooks/*.c tests/print/*.c tools/*.c
 
 format:
-	clang-format -i $(SRC) src/main.c $(wildcard tests/unit/*.c tests/store/*.c tests/print/*.c tools/*.c)
+	clang-format -i $(SRC) $(wildcard src/*/*.h) src/main.c $(wildcard tests/unit/*.c tests/store/*.c tests/print/*.c tools/*.c)
 
 bench:
 	@scripts/deps.sh bench

@@ -1,7 +1,7 @@
 /*
- * Settings: from flags, then the environment, then defaults (the table in docs/tokenq.1, ENVIRONMENT).
- * Every parser here checks its input fully and, on failure, writes one
- * sentence naming the setting into err; callers exit 2 with it.
+ * Settings: from flags, then the environment, then defaults (the table in docs/tokenq.1,
+ * ENVIRONMENT). Every parser here checks its input fully and, on failure, writes one sentence
+ * naming the setting into err; callers exit 2 with it.
  */
 #ifndef TOKENQ_CONFIG_H
 #define TOKENQ_CONFIG_H
