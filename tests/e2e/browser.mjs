@@ -2,7 +2,8 @@
  * browser.mjs: starts Debian's Chromium through playwright-core for the e2e
  * test and the screenshot helper (`npx playwright install` is not available
  * here, so we drive the system browser).  Each launch gets a fresh profile
- * directory, removed again by close().
+ * directory, removed again by close(). It also holds what the browser tests
+ * share: watching a page's console, WCAG contrast, and a client for the API.
  *
  * CHROMIUM=/path/to/chromium overrides the executable.
  */
@@ -75,4 +76,41 @@ export function contrast(fg, bg) {
   const a = lum(parse(fg));
   const b = lum(parse(bg));
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+
+/**
+ * A client for tokenq's API at base: api(method, path, body, key = defaultKey, headers)
+ * resolves to {status, data} (data parsed as JSON when it is JSON). Network errors, as
+ * right after a restart, are retried a few times; HTTP answers never are.
+ */
+export function apiClient(base, defaultKey) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  return async function api(method, p, body, key = defaultKey, extraHeaders = {}) {
+    const headers = { Accept: 'application/json', ...extraHeaders };
+    if (key) headers.Authorization = 'Bearer ' + key;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let lastErr;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const res = await fetch(base + p, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(10000),
+        });
+        const text = await res.text();
+        let data = null;
+        try {
+          data = text ? JSON.parse(text) : null;
+        } catch {
+          data = text;
+        }
+        return { status: res.status, data };
+      } catch (e) {
+        lastErr = e;
+        await sleep(300);
+      }
+    }
+    throw lastErr;
+  };
 }

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, watchConsole, problems } from './browser.mjs';
+import { launch, watchConsole, problems, apiClient } from './browser.mjs';
 
 const BASE = (process.env.TOKENQ_URL || '').replace(/\/+$/, '');
 const ADMIN = process.env.TOKENQ_ADMIN_KEY || '';
@@ -36,35 +36,7 @@ const consoleLog = []; // every page's console problems, checked at the end
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Call the API; network errors (e.g. right after a restart) are retried. */
-async function api(method, p, body, key = ADMIN, extraHeaders = {}) {
-  const headers = { Accept: 'application/json', ...extraHeaders };
-  if (key) headers.Authorization = 'Bearer ' + key;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  let lastErr;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const res = await fetch(BASE + p, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(10000),
-      });
-      const text = await res.text();
-      let data = null;
-      try {
-        data = text ? JSON.parse(text) : null;
-      } catch {
-        data = text;
-      }
-      return { status: res.status, data };
-    } catch (e) {
-      lastErr = e;
-      await sleep(300);
-    }
-  }
-  throw lastErr;
-}
+const api = apiClient(BASE, ADMIN);
 
 let queuePrefix = null;
 async function firstQueue() {

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, watchConsole, problems, contrast } from './browser.mjs';
+import { launch, watchConsole, problems, contrast, apiClient } from './browser.mjs';
 
 const BASE = (process.env.TOKENQ_URL || '').replace(/\/+$/, '');
 const ADMIN = process.env.TOKENQ_ADMIN_KEY || '';
@@ -38,20 +38,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let browser;
 const consoleLog = [];
 
-async function api(method, p, body, key = ADMIN) {
-  const headers = { Accept: 'application/json' };
-  if (key) headers.Authorization = 'Bearer ' + key;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(BASE + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10000) });
-  const text = await res.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = text;
-  }
-  return { status: res.status, data };
-}
+const api = apiClient(BASE, ADMIN);
 
 async function createOrder(queue = 'A', note) {
   const body = { queue, items: [{ name: 'Masala tea', quantity: 1, unit_price: 150 }] };
