@@ -72,7 +72,7 @@
     return a.key.num - b.key.num;
   }
   function rank(status) {
-    return status === FINISHED ? 4 : TQ.rank(status);
+    return TQ.status.rank(status === FINISHED ? 'COMPLETED' : status);
   }
 
   function remember(token, queue) {
@@ -164,7 +164,7 @@
       rec.readySeq = ++readySeq;
       callToken(rec.token);
     } else {
-      const s = TQ.isOpen(d.status) ? d.status : FINISHED;
+      const s = TQ.status.isOpen(d.status) ? d.status : FINISHED;
       if (rank(s) > rank(rec.status)) {
         if (move(rec, s, id)) callToken(rec.token);
       } else {
@@ -249,8 +249,8 @@
     nodes.clear();
     const els = [];
     for (const k of keys) {
-      const prep = column('PREPARING', 'Preparing', '', k);
-      const ready = column('READY', 'Ready', 'please collect', k);
+      const prep = column('PREPARING', TQ.status.label('PREPARING'), '', k);
+      const ready = column('READY', TQ.status.label('READY'), 'please collect', k);
       const el = TQ.el('section', { class: 'band', dataset: { queue: k } }, prep.col, ready.col);
       bands.set(k, { el, lists: { PREPARING: prep.list, READY: ready.list }, counts: { PREPARING: prep.count, READY: ready.count }, pages: { PREPARING: prep.page, READY: ready.page } });
       els.push(el);
@@ -284,7 +284,7 @@
     const pending = [];
     for (const rec of tokens.values()) {
       if (rec.status === 'PENDING') pending.push(rec);
-      else if (rec.status === 'PREPARING' || rec.status === 'READY') {
+      else if (TQ.status.isOpen(rec.status)) {
         const g = groups.get(groups.has(rec.queue) ? rec.queue : '') || groups.get(bands.keys().next().value);
         if (g) g[rec.status].push(rec);
       }

@@ -15,6 +15,8 @@
  *   TQ.reconcile           put a list of nodes into a parent, moving only what
  *                          moved (keeps focus and running animations intact).
  *   formatting helpers     money, clock times, ages, durations, token speech.
+ *
+ * An order's statuses and what follows from them are in status.js (TQ.status).
  */
 'use strict';
 
@@ -185,11 +187,6 @@
     if (!m) return token;
     return m[1].toUpperCase().split('').join(' ') + ' ' + m[2];
   };
-
-  const RANK = { PENDING: 1, PREPARING: 2, READY: 3, COMPLETED: 4, CANCELLED: 4 };
-  /** order of statuses; statuses only ever move forward */
-  TQ.rank = (s) => RANK[s] || 0;
-  TQ.isOpen = (s) => s === 'PENDING' || s === 'PREPARING' || s === 'READY';
 
   /** An Idempotency-Key; crypto.randomUUID exists only on https/localhost. */
   TQ.uuid = () => {

@@ -34,10 +34,6 @@
   /* ---------- API calls with the key ---------- */
 
   const ROLE_DENIED = {
-    PREPARING: 'start orders',
-    READY: 'mark orders ready',
-    COMPLETED: 'complete orders',
-    CANCELLED: 'cancel orders',
     recall: 'recall tokens',
     create: 'take new orders',
     stats: 'read the day’s figures',
@@ -57,7 +53,7 @@
       if (e.status === 401) {
         showSignin('This key is not accepted (any more). Enter a valid key.');
       } else if (e.status === 403) {
-        const what = ROLE_DENIED[o.what] || 'do that';
+        const what = ROLE_DENIED[o.what] || TQ.status.deniedVerb(o.what) || 'do that';
         toast('Not allowed', 'This key’s role may not ' + what + '.', 'error');
       } else if (!o.quiet) {
         toast(e.title || 'Error', e.detail || e.message, 'error');
@@ -186,7 +182,7 @@
     try {
       let after = null;
       for (let page = 0; page < MAX_PAGES; page++) {
-        let url = '/api/orders?status=PENDING,PREPARING,READY&limit=500';
+        let url = '/api/orders?status=' + TQ.status.OPEN.join(',') + '&limit=500';
         if (QUEUE) url += '&queue=' + encodeURIComponent(QUEUE);
         if (after !== null) url += '&after_id=' + after;
         const r = await call(url, { what: 'read', quiet: true });
@@ -212,8 +208,8 @@
   function applyOrder(o) {
     if (touched) touched.set(o.id, o);
     const have = orders.get(o.id);
-    if (have && TQ.rank(o.status) < TQ.rank(have.status)) return;
-    if (!TQ.isOpen(o.status)) {
+    if (have && TQ.status.rank(o.status) < TQ.status.rank(have.status)) return;
+    if (!TQ.status.isOpen(o.status)) {
       orders.delete(o.id);
       closed.add(o.id);
       if (closed.size > 5000) closed.delete(closed.values().next().value);
@@ -296,12 +292,12 @@
       if (have) flashCard(d.order_id);
       return;
     }
-    if (!TQ.isOpen(d.status)) {
+    if (!TQ.status.isOpen(d.status)) {
       applyOrder({ id: d.order_id, status: d.status }); // closed: off the list
       scheduleRender();
       return;
     }
-    if (have && TQ.rank(d.status) > TQ.rank(have.status)) {
+    if (have && TQ.status.rank(d.status) > TQ.status.rank(have.status)) {
       // Show the move at once; the re-read brings the rest.
       applyOrder({ id: d.order_id, status: d.status, updated_at: d.at });
       scheduleRender();
@@ -315,18 +311,6 @@
   for (const col of document.querySelectorAll('#orders .order-col')) {
     columns[col.dataset.status] = { list: col.querySelector('.order-list'), count: col.querySelector('.col-count') };
   }
-
-  const ACTIONS = {
-    PENDING: [
-      ['PREPARING', 'Start', 'btn-primary'],
-      ['READY', 'Ready', ''],
-    ],
-    PREPARING: [['READY', 'Ready', 'btn-go']],
-    READY: [
-      ['COMPLETED', 'Complete', 'btn-primary'],
-      ['recall', 'Recall', ''],
-    ],
-  };
 
   let renderQueued = false;
   function scheduleRender() {
@@ -394,7 +378,7 @@
 
   function renderOrders() {
     renderQueued = false;
-    const groups = { PENDING: [], PREPARING: [], READY: [] };
+    const groups = Object.fromEntries(TQ.status.OPEN.map((s) => [s, []]));
     for (const o of orders.values()) if (groups[o.status] && matches(o)) groups[o.status].push(o);
     const now = Date.now();
     let open = 0;
@@ -423,8 +407,8 @@
     );
     const actions = TQ.el('div', { class: 'order-actions' });
     if (can.move) {
-      for (const [action, label, cls] of ACTIONS[o.status] || []) {
-        actions.appendChild(TQ.el('button', { type: 'button', class: 'btn ' + cls, 'data-action': action, text: label }));
+      for (const [action, label, style] of TQ.status.actions(o.status)) {
+        actions.appendChild(TQ.el('button', { type: 'button', class: 'btn ' + (style ? 'btn-' + style : ''), 'data-action': action, text: label }));
       }
       actions.appendChild(TQ.el('button', { type: 'button', class: 'btn btn-danger btn-quiet', 'data-action': 'CANCELLED', text: 'Cancel' }));
     }
@@ -472,8 +456,8 @@
     if (!age) return;
     age.textContent = TQ.age(o.created_at, now);
     const mins = (now - Date.parse(o.created_at)) / 60000;
-    el.classList.toggle('late', o.status !== 'READY' && mins >= 10 && mins < 20);
-    el.classList.toggle('very-late', o.status !== 'READY' && mins >= 20);
+    el.classList.toggle('late', TQ.status.isWaiting(o.status) && mins >= 10 && mins < 20);
+    el.classList.toggle('very-late', TQ.status.isWaiting(o.status) && mins >= 20);
   }
 
   function tickAges() {
@@ -913,13 +897,13 @@
     $('stats').hidden = false;
     $('stats-date').textContent = TQ.longDate(s.business_date);
     const by = s.by_status || {};
-    const open = (by.PENDING || 0) + (by.PREPARING || 0) + (by.READY || 0);
     const prep = s.prep_seconds || {};
+    const openNote = TQ.status.OPEN.map((st) => (by[st] || 0) + ' ' + TQ.status.label(st).toLowerCase()).join(' · ');
     const kpi = (label, value, note, cls) => TQ.el('div', { class: 'kpi ' + (cls || '') }, TQ.el('dt', { text: label }), TQ.el('dd', { text: value }), note ? TQ.el('dd', { class: 'kpi-note', text: note }) : null);
     $('kpis').replaceChildren(
       kpi('Orders', String(s.orders || 0), (by.CANCELLED || 0) + ' cancelled'),
       kpi('Revenue', TQ.money(s.revenue || 0), 'excluding cancelled'),
-      kpi('Open now', String(open), (by.PENDING || 0) + ' received · ' + (by.PREPARING || 0) + ' preparing · ' + (by.READY || 0) + ' ready'),
+      kpi('Open now', String(TQ.status.openCount(by)), openNote),
       kpi('Completed', String(by.COMPLETED || 0), ''),
       kpi('Typical prep', prep.count ? TQ.duration(prep.p50) : '–', prep.count ? 'median of ' + prep.count : 'no orders ready yet'),
     );
@@ -934,7 +918,6 @@
     const row = (cellTag, name, prefix, s) => {
       const by = s.by_status || {};
       const prep = s.prep_seconds || {};
-      const open = (by.PENDING || 0) + (by.PREPARING || 0) + (by.READY || 0);
       const num = (text, what) => TQ.el('td', { class: 'num', 'data-col': what, text });
       const attrs = prefix ? { 'data-queue': prefix } : { class: 'total' };
       if (prefix && prefix === QUEUE) attrs.class = 'current';
@@ -942,7 +925,7 @@
         TQ.el(cellTag, { scope: 'row', 'data-col': 'queue' }, TQ.el('span', { dir: 'auto', text: name }), prefix ? TQ.el('span', { class: 'muted', text: ' (' + prefix + ')' }) : null),
         num(String(s.orders || 0), 'orders'),
         num(String(by.COMPLETED || 0), 'completed'),
-        num(String(open), 'open'),
+        num(String(TQ.status.openCount(by)), 'open'),
         num(String(by.CANCELLED || 0), 'cancelled'),
         num(TQ.money(s.revenue || 0), 'revenue'),
         num(prep.count ? TQ.duration(prep.p50) : '–', 'prep'),

@@ -22,15 +22,6 @@
     }
   })();
 
-  const WORDS = {
-    PENDING: 'Waiting',
-    PREPARING: 'Being prepared',
-    READY: 'Ready — please collect',
-    COMPLETED: 'Collected',
-    CANCELLED: 'Cancelled',
-  };
-  const STEP = { PENDING: 1, PREPARING: 2, READY: 3, COMPLETED: 3, CANCELLED: 0 };
-
   let current = null; // the last /api/tokens answer
   let lastFetch = 0;
   let fetchTimer = 0;
@@ -67,12 +58,12 @@
     $('card').hidden = false;
     $('token').textContent = t.token;
     const status = $('status');
-    status.textContent = WORDS[t.status] || t.status;
+    status.textContent = TQ.status.words(t.status);
     status.dataset.status = t.status;
     $('card').dataset.status = t.status;
-    $('card').dataset.step = String(STEP[t.status] || 0);
+    $('card').dataset.step = String(TQ.status.step(t.status));
 
-    const waiting = t.status === 'PENDING' || t.status === 'PREPARING';
+    const waiting = TQ.status.isWaiting(t.status);
     $('ahead').textContent = waiting ? String(t.ahead) : '0';
     $('ahead-row').hidden = !waiting;
     $('ahead-row').classList.toggle('next', waiting && t.ahead === 0);
