@@ -40,6 +40,8 @@ if want store || want http || want openapi || want e2e; then
 fi
 
 if want unit; then
+	# Dependencies point one way (docs/architecture.md).
+	if scripts/check-layers.sh; then pass "layers"; else fail "layers"; fi
 	for t in "$B"/tests/test_*; do
 		[ -x "$t" ] || continue
 		if "$t"; then pass "unit $(basename "$t")"; else fail "unit $(basename "$t")"; fi

@@ -87,7 +87,7 @@ static int side_open(struct side *d, struct tq_error *err)
 static void side_close(struct side *d)
 {
 	if (d->in_txn)
-		store_conn_backend(d->c)->rollback(store_conn_db(d->c));
+		store_rollback(d->c);
 	d->in_txn = false;
 	store_disconnect(d->c);
 	store_free(d->s);
@@ -109,7 +109,7 @@ static int check_schema(struct side *d, bool *fresh)
 
 	if (fresh != NULL)
 		*fresh = false;
-	if (store_conn_backend(d->c)->count_tables(store_conn_db(d->c), &tables, &err) != 0)
+	if (store_count_tables(d->c, &tables, &err) != 0)
 		return cli_fail(EXIT_RUNTIME, "cannot read the %s database: %s.", d->which,
 		                err.detail);
 	if (tables > 0 && fresh != NULL) {
@@ -292,9 +292,8 @@ static void remove_sqlite_files(const char *path)
 /* Runs the copy once both databases are open and checked. */
 static int run_copy(struct side *src, struct side *dst, bool fresh)
 {
-	const struct sql_backend *sb = store_conn_backend(src->c);
-	const struct sql_backend *db = store_conn_backend(dst->c);
-	bool same_kind = strcmp(sb->name, db->name) == 0, failed;
+	const char *src_kind = store_kind(src->s), *dst_kind = store_kind(dst->s);
+	bool same_kind = strcmp(src_kind, dst_kind) == 0, failed;
 	int64_t counts[MAX_TABLES] = {0}, copied, rows = 0;
 	struct progress pg = {isatty(STDERR_FILENO) == 1, 0, 0, 0};
 	struct tq_error err;
@@ -307,7 +306,7 @@ static int run_copy(struct side *src, struct side *dst, bool fresh)
 	if (fresh && migrate_apply(dst->c, &applied, &err) != 0)
 		return cli_fail(EXIT_RUNTIME, "cannot prepare the target database: %s.",
 		                err.detail);
-	if (sb->begin(store_conn_db(src->c), false, &err) != 0)
+	if (store_begin(src->c, false, &err) != 0)
 		goto db_fail;
 	src->in_txn = true;
 	for (i = 0; reports_tables[i].name != NULL && i < MAX_TABLES; i++) {
@@ -317,7 +316,7 @@ static int run_copy(struct side *src, struct side *dst, bool fresh)
 			pg.total += counts[i];
 	}
 	stage = "writing to the target";
-	if (db->begin(store_conn_db(dst->c), true, &err) != 0)
+	if (store_begin(dst->c, true, &err) != 0)
 		goto db_fail;
 	dst->in_txn = true;
 	if ((rc = check_empty(dst, &err, &failed)) != EXIT_OK) {
@@ -345,13 +344,13 @@ static int run_copy(struct side *src, struct side *dst, bool fresh)
 		goto db_fail;
 	stage = "committing the copy";
 	dst->in_txn = false;
-	if (db->commit(store_conn_db(dst->c), &err) != 0)
+	if (store_commit(dst->c, &err) != 0)
 		goto db_fail;
 	fprintf(
 	    stderr,
 	    "copied %" PRId64 " rows from %s to %s in %.2f s (orders: %" PRId64 ", events: %" PRId64
 	    ", keys: %" PRId64 ", idempotency records: %" PRId64 ", counters: %" PRId64 ")\n",
-	    rows, sb->name, db->name, (double)(mono_ms() - started) / 1000.0,
+	    rows, src_kind, dst_kind, (double)(mono_ms() - started) / 1000.0,
 	    count_of(counts, "orders"), count_of(counts, "events"), count_of(counts, "api_keys"),
 	    count_of(counts, "idempotency_keys"), count_of(counts, "counters"));
 	return EXIT_OK;

@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/num.h"
 #include "domain/order.h"
-#include "http/auth.h"
+#include "domain/keys.h"
 #include "util/log.h"
 
 static void time_or(int64_t ms, const char *none, char out[32])
@@ -85,7 +86,7 @@ static int create(struct store_conn *c, const char *role_s, const char *label, c
 			return cli_fail(EXIT_USAGE, "--label must be 1 to 100 characters without "
 			                            "control characters.");
 	}
-	if (key_generate(secret, hash) != 0)
+	if (keys_generate(secret, hash) != 0)
 		return cli_fail(EXIT_RUNTIME, "the system's random source failed; try again.");
 	if (store_key_create(c, role, label, hash, now_ms(), &id, &err) != 0)
 		return cli_fail(EXIT_RUNTIME, "%s.", err.detail);

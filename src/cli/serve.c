@@ -43,6 +43,15 @@ static bool has_active_key(struct store_conn *c)
 	return any;
 }
 
+/* The façade's commit hook: new events are in the database. */
+static void wake_hub(void *ctx)
+{
+	struct server *srv = ctx;
+
+	if (srv->hub != NULL)
+		hub_kick(srv->hub);
+}
+
 static bool loopback_host(const char *host)
 {
 	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
@@ -111,6 +120,7 @@ int cmd_serve(int argc, char **argv)
 	                               {NULL, NULL, NULL}};
 	struct config cfg;
 	struct server srv;
+	struct tq tq;
 	struct store *s;
 	struct store_conn *c;
 	struct tq_error err;
@@ -143,15 +153,24 @@ int cmd_serve(int argc, char **argv)
 	store_disconnect(c);
 
 	memset(&srv, 0, sizeof(srv));
+	if (tq_init(&tq, &cfg, s, &err) != 0) {
+		json_decref(menu);
+		store_free(s);
+		return cli_fail(EXIT_USAGE, "%s", err.detail);
+	}
+	tq.committed = wake_hub;
+	tq.committed_ctx = &srv;
+	srv.tq = &tq;
 	srv.menu = menu;
 	srv.cfg = &cfg;
 	srv.store = s;
 	srv.metrics = metrics_new();
-	if (issuer_start(s, &srv.issuer, &err) != 0 || webhooks_start(&srv, &err) != 0 ||
+	if (issuer_start(s, &tq.issuer, &err) != 0 || webhooks_start(&srv, &err) != 0 ||
 	    hub_start(&srv, &err) != 0 || server_start(&srv, &err) != 0) {
 		hub_stop(&srv);
 		webhooks_stop(&srv);
-		issuer_stop(srv.issuer);
+		issuer_stop(tq.issuer);
+		tq_release(&tq);
 		metrics_free(srv.metrics);
 		json_decref(srv.menu);
 		store_free(s);
@@ -159,7 +178,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	log_info("msg=\"listening\" address=%s%s%s:%d database=%s version=%s",
 	         strchr(cfg.listen_host, ':') ? "[" : "", cfg.listen_host,
-	         strchr(cfg.listen_host, ':') ? "]" : "", server_port(&srv), store_backend(s)->name,
+	         strchr(cfg.listen_host, ':') ? "]" : "", server_port(&srv), store_kind(s),
 	         TOKENQ_VERSION);
 	first_steps(&cfg, server_port(&srv), keys);
 	sigwait(&set, &sig);
@@ -167,7 +186,8 @@ int cmd_serve(int argc, char **argv)
 	server_stop(&srv);
 	hub_stop(&srv);
 	webhooks_stop(&srv);
-	issuer_stop(srv.issuer);
+	issuer_stop(tq.issuer);
+	tq_release(&tq);
 	metrics_free(srv.metrics);
 	json_decref(srv.menu);
 	store_free(s);

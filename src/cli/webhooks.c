@@ -1,7 +1,7 @@
 /*
  * tokenq webhooks create|list|revoke|deliveries: the endpoints events are
  * POSTed to. The signing secret is shown once, alone on stdout; the same
- * checks as POST /api/webhooks apply (http/webhooks.h).
+ * checks as POST /api/webhooks apply (domain/webhook.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,9 +9,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/num.h"
 #include "hooks/payload.h"
 #include "hooks/sign.h"
-#include "http/webhooks.h"
+#include "domain/webhook.h"
 #include "util/log.h"
 
 static void time_or(int64_t ms, const char *none, char out[32])
@@ -28,9 +29,7 @@ static int create(struct store_conn *c, const struct webhook *w)
 	struct tq_error err;
 	int64_t id;
 
-	if (hook_secret_new(secret) != 0)
-		return cli_fail(EXIT_RUNTIME, "the system's random source failed; try again.");
-	if (store_webhook_create(c, w, secret, now_ms(), &id, &err) != 0)
+	if (webhook_create(c, w, secret, &id, &err) != 0)
 		return cli_fail(EXIT_RUNTIME, "%s.", err.detail);
 	printf("%s\n", secret);
 	fflush(stdout);

@@ -11,35 +11,17 @@
 
 #include "domain/bizdate.h"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int day_start_min;
-
-/* A few recently computed day starts, keyed by the day number since the epoch. */
-#define CACHE 8
-static struct {
-	int64_t day;
-	int64_t start;
-	int used;
-} cache[CACHE];
-static unsigned cache_next;
-
-void bizdate_configure(int day_start_minutes)
+void bizdate_init(struct bizdate *b, const struct tz *zone, int day_start_min)
 {
-	pthread_mutex_lock(&lock);
-	tzset();
-	day_start_min = day_start_minutes;
-	memset(cache, 0, sizeof(cache));
-	pthread_mutex_unlock(&lock);
+	memset(b, 0, sizeof(*b));
+	b->zone = zone;
+	b->day_start_min = day_start_min;
+	pthread_mutex_init(&b->lock, NULL);
 }
 
-/* The local wall-clock time at instant t, as seconds counted as if it were UTC. */
-static int64_t wall(int64_t t)
+void bizdate_release(struct bizdate *b)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&tt, &tm);
-	return (int64_t)timegm(&tm);
+	pthread_mutex_destroy(&b->lock);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -48,20 +30,20 @@ static int64_t floor_div(int64_t a, int64_t b)
 }
 
 /* The earliest instant (seconds) whose wall clock is at or past w. */
-static int64_t first_instant_at(int64_t w)
+static int64_t first_instant_at(const struct tz *z, int64_t w)
 {
-	int64_t s = w - (wall(w) - w) - 4 * 3600, lo, hi;
+	int64_t s = w - (tz_wall(z, w) - w) - 4 * 3600, lo, hi;
 
 	/* Step back until the wall clock is surely before w, then walk forward by minutes. */
-	while (wall(s) >= w)
+	while (tz_wall(z, s) >= w)
 		s -= 12 * 3600;
-	while (wall(s + 60) < w)
+	while (tz_wall(z, s + 60) < w)
 		s += 60;
-	/* wall(s) < w <= wall(s + 60): find the exact second. */
+	/* tz_wall(z, s) < w <= tz_wall(z, s + 60): find the exact second. */
 	lo = s, hi = s + 60;
 	while (hi - lo > 1) {
 		int64_t mid = lo + (hi - lo) / 2;
-		if (wall(mid) >= w)
+		if (tz_wall(z, mid) >= w)
 			hi = mid;
 		else
 			lo = mid;
@@ -70,25 +52,25 @@ static int64_t first_instant_at(int64_t w)
 }
 
 /* Start, in seconds, of the business day numbered day (days since 1970-01-01). */
-static int64_t day_start(int64_t day)
+static int64_t day_start(struct bizdate *b, int64_t day)
 {
 	int64_t start;
 	int i;
 
-	pthread_mutex_lock(&lock);
-	for (i = 0; i < CACHE; i++) {
-		if (cache[i].used && cache[i].day == day) {
-			start = cache[i].start;
-			pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&b->lock);
+	for (i = 0; i < BIZDATE_CACHE; i++) {
+		if (b->cache[i].used && b->cache[i].day == day) {
+			start = b->cache[i].start;
+			pthread_mutex_unlock(&b->lock);
 			return start;
 		}
 	}
-	start = first_instant_at(day * 86400 + (int64_t)day_start_min * 60);
-	i = (int)(cache_next++ % CACHE);
-	cache[i].day = day;
-	cache[i].start = start;
-	cache[i].used = 1;
-	pthread_mutex_unlock(&lock);
+	start = first_instant_at(b->zone, day * 86400 + (int64_t)b->day_start_min * 60);
+	i = (int)(b->cache_next++ % BIZDATE_CACHE);
+	b->cache[i].day = day;
+	b->cache[i].start = start;
+	b->cache[i].used = 1;
+	pthread_mutex_unlock(&b->lock);
 	return start;
 }
 
@@ -102,13 +84,13 @@ static void format_day(int64_t day, char out[BIZDATE_LEN])
 	         (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
 }
 
-void bizdate_of(int64_t ms, char out[BIZDATE_LEN])
+void bizdate_of(struct bizdate *b, int64_t ms, char out[BIZDATE_LEN])
 {
 	int64_t t = floor_div(ms, 1000);
-	int64_t day = floor_div(wall(t), 86400) + 1;
+	int64_t day = floor_div(tz_wall(b->zone, t), 86400) + 1;
 
 	/* The latest of the neighbouring days that has started by t. */
-	while (day_start(day) > t)
+	while (day_start(b, day) > t)
 		day--;
 	format_day(day, out);
 }
@@ -133,7 +115,7 @@ bool bizdate_valid(const char *s)
 	return true;
 }
 
-int64_t bizdate_start(const char *date)
+int64_t bizdate_start(struct bizdate *b, const char *date)
 {
 	struct tm tm;
 
@@ -144,5 +126,5 @@ int64_t bizdate_start(const char *date)
 	             (date[3] - '0') - 1900;
 	tm.tm_mon = (date[5] - '0') * 10 + (date[6] - '0') - 1;
 	tm.tm_mday = (date[8] - '0') * 10 + (date[9] - '0');
-	return day_start(floor_div((int64_t)timegm(&tm), 86400)) * 1000;
+	return day_start(b, floor_div((int64_t)timegm(&tm), 86400)) * 1000;
 }

@@ -3,31 +3,45 @@
  * where the day starts at a configured local time (00:00 by default; a bar
  * open until 3 am sets 04:00). Never the UTC date.
  *
- * The zone is the process's (TZ, set from TOKENQ_TIMEZONE at start-up). A day
- * whose start falls in a time skipped by a DST change starts at the first
- * instant after the gap; when the start falls in a repeated hour, the day
- * starts at its first occurrence.
+ * A calendar (struct bizdate) is a venue's: its zone and day start are
+ * passed in, nothing is read from the process's TZ, so venues in different
+ * zones can share a process. A day whose start falls in a time skipped by a
+ * DST change starts at the first instant after the gap; when the start falls
+ * in a repeated hour, the day starts at its first occurrence.
  */
 #ifndef TOKENQ_BIZDATE_H
 #define TOKENQ_BIZDATE_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
 
-#define BIZDATE_LEN 11 /* "YYYY-MM-DD" and a NUL */
+#include "store/record.h" /* BIZDATE_LEN */
+#include "util/tz.h"
 
-/*
- * Sets the local time at which a day starts, in minutes after midnight
- * (0..1439), and forgets what was computed for the previous zone: call it
- * after changing TZ, too.
- */
-void bizdate_configure(int day_start_minutes);
+#define BIZDATE_CACHE 8
+
+/* A venue's calendar. Safe to share between threads once initialised. */
+struct bizdate {
+	const struct tz *zone; /* not owned */
+	int day_start_min;     /* minutes after local midnight, 0..1439 */
+	pthread_mutex_t lock;  /* guards the cache */
+	struct {
+		int64_t day, start;
+		int used;
+	} cache[BIZDATE_CACHE]; /* recently computed day starts, by day number */
+	unsigned cache_next;
+};
+
+/* Sets up b for zone (which must outlive it) and a day start in minutes (0..1439). */
+void bizdate_init(struct bizdate *b, const struct tz *zone, int day_start_min);
+void bizdate_release(struct bizdate *b);
 
 /* The business date of the instant ms (milliseconds since the epoch). */
-void bizdate_of(int64_t ms, char out[BIZDATE_LEN]);
+void bizdate_of(struct bizdate *b, int64_t ms, char out[BIZDATE_LEN]);
 
 /* The instant (ms since the epoch) at which business date date starts; -1 if date is invalid. */
-int64_t bizdate_start(const char *date);
+int64_t bizdate_start(struct bizdate *b, const char *date);
 
 /* Whether s is a real calendar date written YYYY-MM-DD. */
 bool bizdate_valid(const char *s);

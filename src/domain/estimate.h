@@ -12,11 +12,7 @@
 
 #include <stdint.h>
 
-/* What the queue's recent orders say; -1 where there is nothing to go on. */
-struct pace {
-	int64_t prep_seconds; /* median creation → READY */
-	int64_t gap_seconds;  /* median time between consecutive READYs */
-};
+#include "store/record.h"
 
 /*
  * Seconds until an order PENDING or PREPARING for waited seconds, with ahead

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "domain/issuer.h"
+#include "util/array.h"
 #include "util/log.h"
 
 struct job {
@@ -40,14 +41,8 @@ static int key_in_flight(struct issuer *is, const char *key)
 
 static int key_add(struct issuer *is, const char *key)
 {
-	if (is->nkeys == is->capkeys) {
-		size_t cap = is->capkeys ? is->capkeys * 2 : 64;
-		char **k = realloc(is->keys, cap * sizeof(*k));
-		if (k == NULL)
-			return -1;
-		is->keys = k;
-		is->capkeys = cap;
-	}
+	if (array_grow((void **)&is->keys, sizeof(*is->keys), is->nkeys + 1, &is->capkeys) != 0)
+		return -1;
 	is->keys[is->nkeys++] = (char *)key;
 	return 0;
 }

@@ -207,23 +207,3 @@ fail:
 	json_decref(canon);
 	return -1;
 }
-
-void order_input_release(struct order_input *in)
-{
-	if (in == NULL)
-		return;
-	free(in->items_json);
-	free(in->note);
-	in->items_json = NULL;
-	in->note = NULL;
-}
-
-void order_release(struct order *o)
-{
-	if (o == NULL)
-		return;
-	free(o->items_json);
-	free(o->note);
-	o->items_json = NULL;
-	o->note = NULL;
-}

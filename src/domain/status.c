@@ -5,27 +5,6 @@
 
 #include "domain/status.h"
 
-static const char *const names[ST_COUNT] = {"PENDING", "PREPARING", "READY", "COMPLETED",
-                                            "CANCELLED"};
-
-const char *status_name(enum order_status s)
-{
-	return (unsigned)s < ST_COUNT ? names[s] : "UNKNOWN";
-}
-
-int status_parse(const char *name, enum order_status *out)
-{
-	int i;
-
-	for (i = 0; i < ST_COUNT; i++) {
-		if (strcmp(name, names[i]) == 0) {
-			*out = (enum order_status)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 bool status_is_final(enum order_status s)
 {
 	return s == ST_COMPLETED || s == ST_CANCELLED;

@@ -8,12 +8,8 @@
 
 #include <stdbool.h>
 
-enum order_status { ST_PENDING, ST_PREPARING, ST_READY, ST_COMPLETED, ST_CANCELLED, ST_COUNT };
+#include "store/record.h"
 
-/* "PENDING" and so on. */
-const char *status_name(enum order_status s);
-/* Exact, case-sensitive; returns 0 or -1 for an unknown name. */
-int status_parse(const char *name, enum order_status *out);
 bool status_is_final(enum order_status s);
 /* Whether an order in from may be moved to to (never to itself). */
 bool status_can_move(enum order_status from, enum order_status to);

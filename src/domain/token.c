@@ -7,17 +7,11 @@
 #include <string.h>
 
 #include "domain/token.h"
+#include "util/config.h"
 
 bool token_prefix_valid(const char *prefix)
 {
-	size_t i, n = strlen(prefix);
-
-	if (n < 1 || n > 3)
-		return false;
-	for (i = 0; i < n; i++)
-		if (prefix[i] < 'A' || prefix[i] > 'Z')
-			return false;
-	return true;
+	return config_prefix_valid(prefix); /* the setting and the token share one rule */
 }
 
 void token_format(char out[TOKEN_MAX], const char *prefix, int64_t seq, int digits)

@@ -1,122 +1,30 @@
 /*
- * API key checks. A key is found by the sha256 of the secret sent, through
- * the database's unique index: the secret itself is never compared, so the
- * time a check takes depends only on a hash that reveals nothing about any
- * stored secret (the constant-time property a byte-wise compare of secrets
- * would need). last_used_at is written at most once a minute per key, so
- * that reads stay reads.
+ * The route's roles, checked by the router before any handler runs (see
+ * server.c): public routes pass; any other needs a key (or protected mode)
+ * whose role the route allows.
  */
 #include <stdio.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/random.h>
 
 #include "http/auth.h"
-#include "util/log.h"
-#include "util/sha256.h"
 
-/* The credentials of a Bearer header (scheme case-insensitive), or NULL. */
-static const char *bearer(const char *h)
-{
-	const char *p;
-
-	if (h == NULL || strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
-		return NULL;
-	for (p = h + 6; *p == ' ' || *p == '\t'; p++)
-		;
-	if (*p == '\0' || strlen(p) > 200 || strpbrk(p, " \t") != NULL)
-		return NULL;
-	return p;
-}
-
-static int fail(struct req *r, enum tq_status st, const char *code, const char *detail)
+int authorize(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
-
-	tq_fail(&err, st, code, "", "%s", detail);
-	reply_problem(r, &err);
-	return -1;
-}
-
-int authorize(struct req *r, struct store_conn *c)
-{
-	const char *secret;
-	struct api_key key;
-	struct tq_error err;
-	char hash[65];
-	int found;
+	enum role role;
 
 	if (r->route->roles & R_PUBLIC)
 		return 0;
-	if (r->authorization == NULL) {
-		bool any = true;
-		if (store_key_any(c, &any, &err) != 0) {
-			reply_problem(r, &err);
-			return -1;
-		}
-		if (!any && r->loopback) {
-			r->authed = true;
-			r->role = ROLE_ADMIN; /* protected mode: loopback only */
-			return 0;
-		}
-		if (!any)
-			return fail(
-			    r, TQ_UNAUTHORIZED, "unauthorized",
-			    "no API key exists yet, so only clients on this machine are "
-			    "served; create one on the server with `tokenq keys create --role "
-			    "admin` and send it as Authorization: Bearer KEY");
-		return fail(r, TQ_UNAUTHORIZED, "unauthorized",
-		            "this route needs an API key: send Authorization: Bearer KEY");
-	}
-	secret = bearer(r->authorization);
-	if (secret == NULL)
-		return fail(r, TQ_UNAUTHORIZED, "unauthorized",
-		            "the Authorization header must be `Bearer KEY`");
-	sha256_hex(secret, strlen(secret), hash);
-	found = store_key_find(c, hash, &key, &err);
-	if (found < 0) {
+	if (tq_authenticate(s, r->authorization, r->loopback, &role, &err) != 0) {
 		reply_problem(r, &err);
 		return -1;
 	}
-	if (found == 0)
-		return fail(r, TQ_UNAUTHORIZED, "unauthorized",
-		            "the API key is unknown or revoked");
-	if (!(r->route->roles & (1u << key.role))) {
-		char detail[160];
-		snprintf(detail, sizeof(detail), "a %s key may not do this", role_name(key.role));
-		return fail(r, TQ_FORBIDDEN, "forbidden", detail);
+	if (!(r->route->roles & (1u << role))) {
+		tq_fail(&err, TQ_FORBIDDEN, "forbidden", "", "a %s key may not do this",
+		        role_name(role));
+		reply_problem(r, &err);
+		return -1;
 	}
 	r->authed = true;
-	r->role = key.role;
-	if (now_ms() - key.last_used_at > 60000)
-		store_key_touch(c, key.id, now_ms(), NULL);
-	return 0;
-}
-
-int key_generate(char secret[64], char hash[65])
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned char raw[33];
-	size_t got = 0;
-	int i, j = 3;
-
-	while (got < 32) {
-		ssize_t n = getrandom(raw + got, 32 - got, 0);
-		if (n <= 0)
-			return -1;
-		got += (size_t)n;
-	}
-	raw[32] = 0;
-	memcpy(secret, "tq_", 3);
-	for (i = 0; i < 33; i += 3) {
-		unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 | raw[i + 2];
-		secret[j++] = b64[(v >> 18) & 63];
-		secret[j++] = b64[(v >> 12) & 63];
-		secret[j++] = b64[(v >> 6) & 63];
-		secret[j++] = b64[v & 63];
-	}
-	secret[3 + 43] = '\0';
-	sha256_hex(secret, strlen(secret), hash);
+	r->role = role;
 	return 0;
 }

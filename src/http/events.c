@@ -34,6 +34,7 @@
 #include "http/webhooks.h"
 #include "http/metrics.h"
 #include "util/log.h"
+#include "util/num.h"
 
 #define RING         4096        /* recent events kept rendered */
 #define WATERMARK    (64 * 1024) /* top a client up to this many pending bytes */
@@ -72,13 +73,12 @@ struct hub {
 	int64_t last_id;
 	struct rendered ring[RING];
 	struct store_conn *conn;
-	void *listener;
+	struct store_listener *listener;
 	int64_t listener_retry_at;
 	int nclients;
 	int64_t stall_ms;
+	bool listens; /* the store hears other servers (STORE_LISTEN) */
 };
-
-static struct hub the_hub;
 
 static void stream_unref(struct stream *s)
 {
@@ -192,7 +192,7 @@ static int parse_id(const char *s, int64_t *id)
 	return s == NULL || parse_i64(s, id) != 0 || *id < 0 ? -1 : 0;
 }
 
-enum handled h_events(struct req *r, struct store_conn *c)
+enum handled h_events(struct req *r, struct tq_session *sess)
 {
 	const char *from = r->last_event_id ? r->last_event_id : req_query(r, "last_event_id");
 	struct stream *s;
@@ -206,7 +206,7 @@ enum handled h_events(struct req *r, struct store_conn *c)
 		return HANDLED;
 	}
 	/* Live: from the last committed event on, whatever the hub has read so far. */
-	if (id < 0 && store_last_event_id(c, &id, &err) != 0) {
+	if (id < 0 && tq_last_event_id(sess, &id, &err) != 0) {
 		reply_problem(r, &err);
 		return HANDLED;
 	}
@@ -232,7 +232,7 @@ enum handled h_events(struct req *r, struct store_conn *c)
 int events_queue(struct req *r)
 {
 	struct stream *s = r->stream;
-	struct hub *h = &the_hub;
+	struct hub *h = r->srv->hub;
 	const union MHD_ConnectionInfo *ci;
 	struct MHD_Response *resp;
 	int ret, sndbuf = 64 * 1024;
@@ -440,12 +440,11 @@ static void serve_clients(struct hub *h)
 /* Connects the LISTEN connection when there is none; true when it just did. */
 static bool listener_check(struct hub *h)
 {
-	const struct sql_backend *be = store_backend(h->srv->store);
 	struct tq_error err;
 
-	if (be->listen == NULL || h->listener != NULL || mono_ms() < h->listener_retry_at)
+	if (!h->listens || h->listener != NULL || mono_ms() < h->listener_retry_at)
 		return false;
-	if (be->listen(store_url(h->srv->store), &h->listener, &err) != 0) {
+	if (store_listen(h->srv->store, &h->listener, &err) != 0) {
 		h->listener = NULL;
 		h->listener_retry_at = mono_ms() + 500;
 		return false;
@@ -457,11 +456,10 @@ static bool listener_check(struct hub *h)
 static void *hub_main(void *arg)
 {
 	struct hub *h = arg;
-	const struct sql_backend *be = store_backend(h->srv->store);
 
 	for (;;) {
 		struct pollfd p[2];
-		int np = 1, timeout = be->listen ? SAFETY_MS : POLL_MS;
+		int np = 1, timeout = h->listens ? SAFETY_MS : POLL_MS;
 		char drain[256];
 
 		pthread_mutex_lock(&h->lock);
@@ -476,10 +474,10 @@ static void *hub_main(void *arg)
 		p[0].fd = h->wake[0];
 		p[0].events = POLLIN;
 		if (h->listener != NULL) {
-			p[1].fd = be->listen_fd(h->listener);
+			p[1].fd = store_listener_fd(h->listener);
 			p[1].events = POLLIN;
 			np = 2;
-		} else if (be->listen != NULL && timeout > 0) {
+		} else if (h->listens && timeout > 0) {
 			timeout = 250; /* retry the listener soon; poll meanwhile */
 		}
 		if (timeout > HEARTBEAT_MS / 2)
@@ -487,10 +485,10 @@ static void *hub_main(void *arg)
 		poll(p, (nfds_t)np, timeout);
 		while (read(h->wake[0], drain, sizeof(drain)) > 0)
 			;
-		if (np == 2 && be->listen_drain(h->listener) < 0) {
+		if (np == 2 && store_listener_drain(h->listener) < 0) {
 			/* Lost: listen again, and the fetch below re-syncs whatever was missed. */
 			log_warn("msg=\"lost the LISTEN connection; reconnecting\"");
-			be->listen_close(h->listener);
+			store_listener_close(h->listener);
 			h->listener = NULL;
 		}
 		fetch_new(h);
@@ -501,18 +499,23 @@ static void *hub_main(void *arg)
 
 int hub_start(struct server *srv, struct tq_error *err)
 {
-	struct hub *h = &the_hub;
+	struct hub *h = calloc(1, sizeof(*h));
 	int i;
 
-	memset(h, 0, sizeof(*h));
+	if (h == NULL)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
 	h->srv = srv;
+	h->listens = store_has(srv->store, STORE_LISTEN);
+	h->wake[0] = h->wake[1] = -1;
 	h->stall_ms = STALL_MS;
 	if (getenv("TOKENQ_STREAM_STALL_MS") != NULL &&
 	    parse_i64(getenv("TOKENQ_STREAM_STALL_MS"), &h->stall_ms) != 0)
 		h->stall_ms = STALL_MS;
 	pthread_mutex_init(&h->lock, NULL);
-	if (pipe(h->wake) != 0)
-		return tq_fail(err, TQ_INTERNAL, "internal", "", "cannot make the hub's pipe");
+	if (pipe(h->wake) != 0) {
+		tq_fail(err, TQ_INTERNAL, "internal", "", "cannot make the hub's pipe");
+		goto fail;
+	}
 	for (i = 0; i < 2; i++)
 		fcntl(h->wake[i], F_SETFL, fcntl(h->wake[i], F_GETFL) | O_NONBLOCK);
 	if (store_connect_as(srv->store, "hub", &h->conn, err) != 0 ||
@@ -527,9 +530,11 @@ int hub_start(struct server *srv, struct tq_error *err)
 	return 0;
 fail:
 	store_disconnect(h->conn);
-	h->conn = NULL;
-	close(h->wake[0]);
-	close(h->wake[1]);
+	for (i = 0; i < 2; i++)
+		if (h->wake[i] >= 0)
+			close(h->wake[i]);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
 	return -1;
 }
 
@@ -580,11 +585,11 @@ void hub_stop(struct server *srv)
 	}
 	for (i = 0; i < RING; i++)
 		free(h->ring[i].text);
-	if (h->listener != NULL)
-		store_backend(srv->store)->listen_close(h->listener);
+	store_listener_close(h->listener);
 	store_disconnect(h->conn);
 	close(h->wake[0]);
 	close(h->wake[1]);
 	pthread_mutex_destroy(&h->lock);
+	free(h);
 	srv->hub = NULL;
 }

@@ -6,7 +6,7 @@
  * last event it delivered and, whenever it is woken (a local commit, a
  * PostgreSQL NOTIFY from another server, or a poll on SQLite), reads the
  * events after that id in id order and appends them to every client's
- * bounded buffer. Because ids follow commit order (see store.c), reading
+ * bounded buffer. Because ids follow commit order (see src/store/events.c), reading
  * "after id N" never skips an event. A client that connects with
  * Last-Event-ID first gets its replay from the database, then joins the
  * live feed at the hub's position, with no gap and no duplicate at the seam.
@@ -23,7 +23,7 @@ void hub_stop(struct server *srv);
 /* Wakes the hub: something was committed here. Cheap; callable from any thread. */
 void hub_kick(struct hub *h);
 
-enum handled h_events(struct req *r, struct store_conn *c);
+enum handled h_events(struct req *r, struct tq_session *s);
 
 /* For server.c: queue the stream response, free a request's stream, end all streams. */
 int events_queue(struct req *r);

@@ -16,11 +16,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "domain/error.h"
-#include "domain/issuer.h"
-#include "store/store.h"
+#include "domain/tq.h"
 #include "util/buf.h"
 #include "util/config.h"
+#include "util/error.h"
 
 #define BODY_MAX    65536
 #define MAX_QUERY   12
@@ -33,7 +32,9 @@ struct req;
  * will set it and call req_finish(); after DEFERRED the handler's caller
  * must not touch r again. */
 enum handled { HANDLED, DEFERRED };
-typedef enum handled (*handler_fn)(struct req *r, struct store_conn *c);
+/* s is NULL for a route answered without the database (no_database), and
+ * s->conn is NULL for a db_optional route when no connection can be had. */
+typedef enum handled (*handler_fn)(struct req *r, struct tq_session *s);
 
 /* Roles as bits for a route's allowed set. Every route names its roles, or
  * R_PUBLIC for a route that needs no key: a route with none is refused at
@@ -47,8 +48,8 @@ struct route {
 	const char *method;
 	const char *pattern; /* segments; "{id}" matches digits, "{x}" any segment */
 	handler_fn fn;
-	unsigned roles;   /* R_* bits, or R_PUBLIC; checked by the server before fn runs */
-	bool body;        /* takes a JSON body (415/413/400 apply) */
+	unsigned roles;   /* R_* bits, or R_PUBLIC; checked by the router before fn runs */
+	bool body;        /* takes a JSON object body: decoded into r->json before fn runs */
 	bool no_database; /* answers without the database (pages, assets) */
 	bool db_optional; /* runs with c == NULL when no connection can be had */
 	const char *name; /* for logs and metrics */
@@ -89,20 +90,24 @@ struct req {
 	int nheaders;
 	void *stream; /* an event stream instead of a body (see events.c) */
 
+	json_t *json; /* the decoded body, for a route that takes one */
+
 	/* POST /api/orders in flight in the issuer */
-	struct order_input order;
-	struct issue_req issue;
+	struct tq_new_order new_order;
 
 	int state;
 	struct req *next;   /* in the worker queue */
 	handler_fn next_fn; /* what a requeued request runs instead of its route's */
 };
 
+struct server_run;
+
 struct server {
-	const struct config *cfg;
-	struct store *store;
-	struct issuer *issuer;
+	struct tq *tq;            /* the façade handlers work through */
+	const struct config *cfg; /* tq->cfg */
+	struct store *store;      /* tq->store, for the hub and the webhook dispatcher */
 	void *daemon;
+	struct server_run *run; /* workers, acceptor, in-flight count (server.c) */
 	struct hub *hub;
 	struct metrics *metrics;
 	json_t *menu;              /* the TOKENQ_MENU file's contents, or NULL */
@@ -145,11 +150,16 @@ int req_json_body(struct req *r, json_t **out);
 
 json_t *order_json(const struct config *cfg, const struct order *o);
 json_t *event_json(const struct config *cfg, const struct event *e);
-/* The business date of now, for defaults. */
-void today(char out[BIZDATE_LEN]);
+/* The venue's business date of now, for defaults. */
+void today(const struct req *r, char out[BIZDATE_LEN]);
 
 /* ---- the routes (routes.c) ---- */
 extern const struct route routes[];
+
+/* Sets r->route (and the {..} captures) for path, or answers 404/405 at once. */
+void router_match(struct req *r, const char *path);
+/* Frees the captures. */
+void router_release(struct req *r);
 
 /* Checks the table: every route names its roles (or R_PUBLIC), and a route
  * answered without the database is public. 0, or -1 with err naming it. */
@@ -159,23 +169,23 @@ int routes_check(struct tq_error *err);
 void routes_roles_text(unsigned roles, char *out, size_t n);
 
 /* Handlers by file. */
-enum handled h_orders_create(struct req *r, struct store_conn *c);
-enum handled h_orders_get(struct req *r, struct store_conn *c);
-enum handled h_orders_list(struct req *r, struct store_conn *c);
-enum handled h_orders_patch(struct req *r, struct store_conn *c);
-enum handled h_orders_recall(struct req *r, struct store_conn *c);
-enum handled h_tokens_get(struct req *r, struct store_conn *c);
-enum handled h_board(struct req *r, struct store_conn *c);
-enum handled h_queues(struct req *r, struct store_conn *c);
-enum handled h_menu(struct req *r, struct store_conn *c);
-enum handled h_openapi(struct req *r, struct store_conn *c);
-enum handled h_healthz(struct req *r, struct store_conn *c);
-enum handled h_page(struct req *r, struct store_conn *c);
-enum handled h_asset(struct req *r, struct store_conn *c);
-enum handled h_ticket(struct req *r, struct store_conn *c);
-enum handled h_orders_csv(struct req *r, struct store_conn *c);
-enum handled h_stats(struct req *r, struct store_conn *c);
-enum handled h_metrics(struct req *r, struct store_conn *c);
+enum handled h_orders_create(struct req *r, struct tq_session *s);
+enum handled h_orders_get(struct req *r, struct tq_session *s);
+enum handled h_orders_list(struct req *r, struct tq_session *s);
+enum handled h_orders_patch(struct req *r, struct tq_session *s);
+enum handled h_orders_recall(struct req *r, struct tq_session *s);
+enum handled h_tokens_get(struct req *r, struct tq_session *s);
+enum handled h_board(struct req *r, struct tq_session *s);
+enum handled h_queues(struct req *r, struct tq_session *s);
+enum handled h_menu(struct req *r, struct tq_session *s);
+enum handled h_openapi(struct req *r, struct tq_session *s);
+enum handled h_healthz(struct req *r, struct tq_session *s);
+enum handled h_page(struct req *r, struct tq_session *s);
+enum handled h_asset(struct req *r, struct tq_session *s);
+enum handled h_ticket(struct req *r, struct tq_session *s);
+enum handled h_orders_csv(struct req *r, struct tq_session *s);
+enum handled h_stats(struct req *r, struct tq_session *s);
+enum handled h_metrics(struct req *r, struct tq_session *s);
 
 /* The Content-Security-Policy of every page (pages.c): same origin only. */
 extern const char page_csp[];

@@ -84,12 +84,12 @@ int menu_load(const char *path, json_t **out, char *err, size_t errlen)
 	return 0;
 }
 
-enum handled h_menu(struct req *r, struct store_conn *c)
+enum handled h_menu(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
 	json_t *m = r->srv->menu;
 
-	(void)c;
+	(void)s;
 	if (m == NULL) {
 		tq_fail(
 		    &err, TQ_NOT_FOUND, "not_found", "",

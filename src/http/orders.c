@@ -1,18 +1,18 @@
 /*
  * The /api/orders routes: create (through the group-commit issuer), read
  * with history, list with filters and keyset pagination, change status,
- * recall.
+ * recall. Each reads its request, calls the façade (domain/tq.h), and
+ * renders what it answers; the rules are the domain's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/auth.h"
-#include "http/events.h"
+#include "domain/bizdate.h"
 #include "http/http.h"
+#include "util/num.h"
 #include "http/metrics.h"
 #include "util/log.h"
-#include "util/sha256.h"
 
 static enum handled problem(struct req *r, enum tq_status st, const char *code, const char *field,
                             const char *detail)
@@ -25,7 +25,7 @@ static enum handled problem(struct req *r, enum tq_status st, const char *code, 
 }
 
 /* Replies with the order, plus its history when asked. */
-static enum handled reply_order(struct req *r, struct store_conn *c, int64_t id, int status,
+static enum handled reply_order(struct req *r, struct tq_session *s, int64_t id, int status,
                                 bool history)
 {
 	struct tq_error err;
@@ -34,14 +34,14 @@ static enum handled reply_order(struct req *r, struct store_conn *c, int64_t id,
 	size_t nev = 0, i;
 	json_t *j, *h;
 
-	if (store_get_order(c, id, &o, &err) != 0) {
+	if (tq_order_get(s, id, &o, &err) != 0) {
 		reply_problem(r, &err);
 		return HANDLED;
 	}
 	j = order_json(r->srv->cfg, &o);
 	order_release(&o);
 	if (history) {
-		if (store_order_history(c, id, &ev, &nev, &err) != 0) {
+		if (tq_order_history(s, id, &ev, &nev, &err) != 0) {
 			json_decref(j);
 			reply_problem(r, &err);
 			return HANDLED;
@@ -61,9 +61,9 @@ static enum handled reply_order(struct req *r, struct store_conn *c, int64_t id,
 }
 
 /* The answer to a replayed idempotent request: the order as it is now. */
-static enum handled replay(struct req *r, struct store_conn *c)
+static enum handled replay(struct req *r, struct tq_session *s)
 {
-	reply_order(r, c, r->issue.order_id, 200, false);
+	reply_order(r, s, r->new_order.issue.order_id, 200, false);
 	if (r->status == 200)
 		reply_header(r, "Idempotent-Replayed", "true");
 	return HANDLED;
@@ -73,6 +73,7 @@ static enum handled replay(struct req *r, struct store_conn *c)
 static void issued(struct issue_req *ir, void *ctx)
 {
 	struct req *r = ctx;
+	const struct order_input *in = &r->new_order.order;
 	struct order o;
 	char loc[64];
 
@@ -87,16 +88,15 @@ static void issued(struct issue_req *ir, void *ctx)
 		return;
 	}
 	metrics_order_created(r->srv->metrics, 1);
-	hub_kick(r->srv->hub);
 	memset(&o, 0, sizeof(o));
 	o.id = ir->order_id;
-	memcpy(o.queue, r->order.queue, sizeof(o.queue));
+	memcpy(o.queue, in->queue, sizeof(o.queue));
 	memcpy(o.business_date, ir->business_date, sizeof(o.business_date));
 	o.sequence = ir->sequence;
 	o.status = ST_PENDING;
-	o.items_json = r->order.items_json;
-	o.total = r->order.total;
-	o.note = r->order.note;
+	o.items_json = in->items_json;
+	o.total = in->total;
+	o.note = in->note;
 	o.created_at = o.updated_at = ir->now;
 	snprintf(loc, sizeof(loc), "/api/orders/%lld", (long long)ir->order_id);
 	reply_json(r, 201, order_json(r->srv->cfg, &o));
@@ -104,54 +104,23 @@ static void issued(struct issue_req *ir, void *ctx)
 	req_finish(r);
 }
 
-static bool idempotency_key_valid(const char *k)
-{
-	size_t n = strlen(k), i;
-
-	if (n < 1 || n > 255)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e)
-			return false;
-	return true;
-}
-
-enum handled h_orders_create(struct req *r, struct store_conn *c)
+enum handled h_orders_create(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
-	json_t *body;
 
-	(void)c; /* the order goes to the issuer, which has its own connection */
-	if (req_json_body(r, &body) != 0)
-		return HANDLED;
-	if (r->has_idempotency_key && !idempotency_key_valid(r->idempotency_key)) {
-		json_decref(body);
-		return problem(r, TQ_INVALID, "invalid_field", "Idempotency-Key",
-		               "Idempotency-Key must be 1 to 255 visible ASCII characters");
-	}
-	if (order_validate(body, r->srv->cfg, &r->order, &err) != 0) {
-		json_decref(body);
+	/* The order goes to the issuer, which has its own connection. */
+	if (tq_order_submit(s->tq, r->json, r->body.data, r->body.len,
+	                    r->has_idempotency_key ? r->idempotency_key : NULL, &r->new_order,
+	                    issued, r, &err) != 0) {
 		reply_problem(r, &err);
 		return HANDLED;
 	}
-	json_decref(body);
-	memset(&r->issue, 0, sizeof(r->issue));
-	r->issue.in = &r->order;
-	r->issue.now = now_ms();
-	bizdate_of(r->issue.now, r->issue.business_date);
-	/* A key already used is answered by the issuer's batch, which claims keys
-	 * in its transaction: a replay, or idempotency_key_reused. */
-	if (r->has_idempotency_key) {
-		r->issue.idem_key = r->idempotency_key;
-		sha256_hex(r->body.data ? r->body.data : "", r->body.len, r->issue.idem_hash);
-	}
-	issuer_submit(r->srv->issuer, &r->issue, issued, r);
 	return DEFERRED;
 }
 
-enum handled h_orders_get(struct req *r, struct store_conn *c)
+enum handled h_orders_get(struct req *r, struct tq_session *s)
 {
-	return reply_order(r, c, req_path_id(r), 200, true);
+	return reply_order(r, s, req_path_id(r), 200, true);
 }
 
 /* A whole decimal number from lo to hi, or -1. */
@@ -200,7 +169,7 @@ int query_date(struct req *r, char date[BIZDATE_LEN])
 	const char *d = req_query(r, "date");
 
 	if (d == NULL) {
-		today(date);
+		today(r, date);
 		return 0;
 	}
 	if (!bizdate_valid(d)) {
@@ -233,7 +202,7 @@ static int parse_status_set(const char *s, unsigned *set)
 	}
 }
 
-enum handled h_orders_list(struct req *r, struct store_conn *c)
+enum handled h_orders_list(struct req *r, struct tq_session *s)
 {
 	struct order_filter f;
 	struct tq_error err;
@@ -256,7 +225,7 @@ enum handled h_orders_list(struct req *r, struct store_conn *c)
 		return problem(r, TQ_INVALID, "invalid_field", "after_id",
 		               "after_id must be a whole number, 0 or more");
 	f.limit = (int)limit + 1; /* one more tells whether a next page exists */
-	if (store_list_orders(c, &f, &v, &n, &err) != 0) {
+	if (tq_order_list(s, &f, &v, &n, &err) != 0) {
 		reply_problem(r, &err);
 		return HANDLED;
 	}
@@ -272,52 +241,48 @@ enum handled h_orders_list(struct req *r, struct store_conn *c)
 	return HANDLED;
 }
 
-static enum handled change(struct req *r, struct store_conn *c, enum order_status to, bool recall)
+/* Replies with the order as a change left it, or the problem. */
+static enum handled changed(struct req *r, int rc, struct order *o, const struct tq_error *err)
 {
-	struct tq_error err;
-	struct order o;
-
-	if (store_change_status(c, req_path_id(r), to, recall, now_ms(), &o, &err) != 0) {
-		reply_problem(r, &err);
+	if (rc != 0) {
+		reply_problem(r, err);
 		return HANDLED;
 	}
 	metrics_status_changed(r->srv->metrics);
-	hub_kick(r->srv->hub);
-	reply_json(r, 200, order_json(r->srv->cfg, &o));
-	order_release(&o);
+	reply_json(r, 200, order_json(r->srv->cfg, o));
+	order_release(o);
 	return HANDLED;
 }
 
-enum handled h_orders_patch(struct req *r, struct store_conn *c)
+enum handled h_orders_patch(struct req *r, struct tq_session *s)
 {
+	struct tq_error err;
 	enum order_status to;
+	struct order o;
 	const char *key;
-	json_t *body, *v;
+	json_t *v;
 
-	if (req_json_body(r, &body) != 0)
-		return HANDLED;
-	json_object_foreach(body, key, v)
+	json_object_foreach(r->json, key, v)
 	{
 		if (strcmp(key, "status") != 0) {
 			char field[64];
 			snprintf(field, sizeof(field), "%.60s", key);
-			json_decref(body);
 			return problem(r, TQ_INVALID, "unknown_field", field,
 			               "only status may be changed");
 		}
 	}
-	v = json_object_get(body, "status");
-	if (!json_is_string(v) || status_parse(json_string_value(v), &to) != 0) {
-		json_decref(body);
+	v = json_object_get(r->json, "status");
+	if (!json_is_string(v) || status_parse(json_string_value(v), &to) != 0)
 		return problem(r, TQ_INVALID, "invalid_field", "status",
 		               "status must be one of PENDING, PREPARING, READY, COMPLETED, "
 		               "CANCELLED");
-	}
-	json_decref(body);
-	return change(r, c, to, false);
+	return changed(r, tq_order_move(s, req_path_id(r), to, &o, &err), &o, &err);
 }
 
-enum handled h_orders_recall(struct req *r, struct store_conn *c)
+enum handled h_orders_recall(struct req *r, struct tq_session *s)
 {
-	return change(r, c, ST_READY, true);
+	struct tq_error err;
+	struct order o;
+
+	return changed(r, tq_order_recall(s, req_path_id(r), &o, &err), &o, &err);
 }

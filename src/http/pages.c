@@ -66,9 +66,9 @@ static enum handled serve_file(struct req *r, const char *name)
 	return HANDLED;
 }
 
-enum handled h_page(struct req *r, struct store_conn *c)
+enum handled h_page(struct req *r, struct tq_session *s)
 {
-	(void)c;
+	(void)s;
 	if (strcmp(r->route->pattern, "/staff") == 0)
 		return serve_file(r, "staff.html");
 	if (strcmp(r->route->pattern, "/t/{token}") == 0)
@@ -76,11 +76,11 @@ enum handled h_page(struct req *r, struct store_conn *c)
 	return serve_file(r, "board.html");
 }
 
-enum handled h_asset(struct req *r, struct store_conn *c)
+enum handled h_asset(struct req *r, struct tq_session *s)
 {
 	enum handled h;
 
-	(void)c;
+	(void)s;
 	h = serve_file(r, r->params[0]);
 	if (r->status == 200)
 		reply_header(r, "Cache-Control", "public, max-age=300");
@@ -88,11 +88,11 @@ enum handled h_asset(struct req *r, struct store_conn *c)
 }
 
 /* GET /api/openapi.json: the API's OpenAPI 3.1 document, built in. */
-enum handled h_openapi(struct req *r, struct store_conn *c)
+enum handled h_openapi(struct req *r, struct tq_session *s)
 {
 	enum handled h;
 
-	(void)c;
+	(void)s;
 	h = serve_file(r, "openapi.json");
 	if (r->status == 200)
 		reply_header(r, "Cache-Control", "no-cache");

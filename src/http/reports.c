@@ -22,6 +22,7 @@
 #include "domain/token.h"
 #include "http/auth.h"
 #include "http/http.h"
+#include "util/num.h"
 #include "http/metrics.h"
 #include "store/reports.h"
 #include "util/log.h"
@@ -49,7 +50,7 @@ static json_t *seconds_or_null(const struct day_stats *st, int64_t v)
 	return st->prep_count > 0 ? json_integer(v) : json_null();
 }
 
-enum handled h_stats(struct req *r, struct store_conn *c)
+enum handled h_stats(struct req *r, struct tq_session *s)
 {
 	char date[BIZDATE_LEN];
 	const char *queue;
@@ -60,7 +61,7 @@ enum handled h_stats(struct req *r, struct store_conn *c)
 
 	if (query_date(r, date) != 0 || query_queue(r, &queue) != 0)
 		return HANDLED;
-	if (reports_day_stats(c, date, queue, &st, &err) != 0) {
+	if (tq_day_stats(s, date, queue, &st, &err) != 0) {
 		reply_problem(r, &err);
 		return HANDLED;
 	}
@@ -146,7 +147,7 @@ static int csv_order(struct buf *b, struct buf *items, const struct config *cfg,
 	return 0;
 }
 
-enum handled h_orders_csv(struct req *r, struct store_conn *c)
+enum handled h_orders_csv(struct req *r, struct tq_session *s)
 {
 	struct order_filter f;
 	struct tq_error err;
@@ -166,7 +167,7 @@ enum handled h_orders_csv(struct req *r, struct store_conn *c)
 		bad = 1;
 	f.limit = CSV_PAGE;
 	do {
-		if (store_list_orders(c, &f, &v, &n, &err) != 0) {
+		if (tq_order_list(s, &f, &v, &n, &err) != 0) {
 			buf_release(&b);
 			buf_release(&items);
 			reply_problem(r, &err);
@@ -327,14 +328,14 @@ static int ticket_html(struct buf *b, const struct req *r, const struct order *o
 	const struct config *cfg = r->srv->cfg;
 	const struct queue_conf *q = config_queue(cfg, o->queue);
 	char token[TOKEN_MAX], url[700], total[32], when[64];
-	time_t secs = (time_t)(o->created_at / 1000);
+	time_t secs = (time_t)tz_wall(r->srv->tq->venue.zone, o->created_at / 1000);
 	struct tm tm;
 	int rc = 0;
 
 	token_format(token, o->queue, o->sequence, cfg->token_digits);
 	customer_url(r, token, url, sizeof(url));
 	money(o->total, total);
-	if (localtime_r(&secs, &tm) == NULL ||
+	if (gmtime_r(&secs, &tm) == NULL || /* the venue's wall clock, counted as UTC */
 	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(when, sizeof(when), "%s", o->business_date);
 	rc |= buf_adds(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -371,7 +372,7 @@ static int ticket_html(struct buf *b, const struct req *r, const struct order *o
 	return rc ? -1 : 0;
 }
 
-enum handled h_ticket(struct req *r, struct store_conn *c)
+enum handled h_ticket(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
 	struct order o;
@@ -381,7 +382,7 @@ enum handled h_ticket(struct req *r, struct store_conn *c)
 
 	if (r->nparams > 0)
 		parse_i64(r->params[0], &id);
-	if (store_get_order(c, id, &o, &err) != 0) {
+	if (tq_order_get(s, id, &o, &err) != 0) {
 		reply_problem(r, &err);
 		return HANDLED;
 	}
@@ -402,11 +403,11 @@ enum handled h_ticket(struct req *r, struct store_conn *c)
 
 /* ---- GET /metrics ---- */
 
-enum handled h_metrics(struct req *r, struct store_conn *c)
+enum handled h_metrics(struct req *r, struct tq_session *s)
 {
 	struct buf b;
 
-	(void)c;
+	(void)s;
 	buf_init(&b, 1 << 20);
 	if (metrics_render(r->srv->metrics, &b) != 0) {
 		buf_release(&b);

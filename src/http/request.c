@@ -9,6 +9,7 @@
 
 #include "domain/token.h"
 #include "http/http.h"
+#include "util/num.h"
 #include "util/log.h"
 
 /* application/json, with at most a charset parameter that says utf-8. */
@@ -109,9 +110,9 @@ static json_t *time_json(int64_t ms)
 	return json_string(s);
 }
 
-void today(char out[BIZDATE_LEN])
+void today(const struct req *r, char out[BIZDATE_LEN])
 {
-	bizdate_of(now_ms(), out);
+	tq_today(r->srv->tq, out);
 }
 
 json_t *order_json(const struct config *cfg, const struct order *o)
@@ -142,4 +143,23 @@ json_t *event_json(const struct config *cfg, const struct event *e)
 	                     ? json_null()
 	                     : json_string(status_name((enum order_status)e->previous_status)),
 	                 "at", time_json(e->at));
+}
+
+const char *req_query(const struct req *r, const char *name)
+{
+	int i;
+
+	for (i = 0; i < r->nquery; i++)
+		if (r->query[i].name && strcmp(r->query[i].name, name) == 0)
+			return r->query[i].value;
+	return NULL;
+}
+
+int64_t req_path_id(const struct req *r)
+{
+	int64_t id = 0;
+
+	if (r->nparams > 0)
+		parse_i64(r->params[0], &id);
+	return id;
 }

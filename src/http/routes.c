@@ -1,13 +1,15 @@
 /*
- * The route table: method, path pattern, handler and the roles allowed.
- * The router (server.c) answers 404 for a path no pattern matches and 405,
- * with Allow, for a path matched under another method; then, before any
- * handler runs, it checks the key against the route's roles (401/403).
+ * The route table: method, path pattern, handler, the roles allowed and
+ * whether a JSON body is taken, and the router over it. router_match
+ * answers 404 for a path no pattern matches and 405, with Allow, for a path
+ * matched under another method; then, before any handler runs, the worker
+ * (server.c) applies the route's roles (401/403) and body rules (415/400).
  * Every route names its roles; PUBLIC says in so many words that a route
  * needs no key (routes_check refuses a route that names none).
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/events.h"
@@ -49,6 +51,90 @@ const struct route routes[] = {
 	{NULL, NULL, NULL, 0, false, false, false, NULL},
 };
 /* clang-format on */
+
+/* ---- the router ---- */
+
+/* Matches path against a pattern; fills the {..} captures. */
+static bool match(const char *pattern, const char *path, struct req *r)
+{
+	const char *p = pattern, *s = path;
+	int n = 0;
+
+	while (*p && *s) {
+		if (*p == '{') {
+			const char *pend = strchr(p, '}');
+			size_t len = strcspn(s, "/");
+			bool digits = strncmp(p, "{id}", 4) == 0;
+			size_t i;
+			if (len == 0 || len > 200 || n == 3)
+				return false;
+			for (i = 0; digits && i < len; i++)
+				if (s[i] < '0' || s[i] > '9')
+					return false;
+			if (digits && len > 18)
+				return false;
+			if (r != NULL)
+				r->params[n] = strndup(s, len);
+			n++;
+			p = pend + 1;
+			s += len;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++, s++;
+	}
+	if (r != NULL)
+		r->nparams = n;
+	return *p == '\0' && *s == '\0';
+}
+
+void router_release(struct req *r)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		free(r->params[i]);
+		r->params[i] = NULL;
+	}
+	r->nparams = 0;
+}
+
+void router_match(struct req *r, const char *path)
+{
+	char allow[128] = "";
+	const struct route *rt;
+	const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+	struct tq_error err;
+
+	for (rt = routes; rt->method != NULL; rt++) {
+		if (!match(rt->pattern, path, NULL))
+			continue;
+		if (strcmp(rt->method, method) == 0) {
+			match(rt->pattern, path, r);
+			r->route = rt;
+			return;
+		}
+		if (strstr(allow, rt->method) == NULL) {
+			size_t len = strlen(allow);
+			snprintf(allow + len, sizeof(allow) - len, "%s%s", len ? ", " : "",
+			         rt->method);
+			if (strcmp(rt->method, "GET") == 0) {
+				len = strlen(allow);
+				snprintf(allow + len, sizeof(allow) - len, ", HEAD");
+			}
+		}
+	}
+	if (allow[0] != '\0') {
+		tq_fail(&err, TQ_METHOD, "method_not_allowed", "", "%s is not allowed here; use %s",
+		        r->method, allow);
+		reply_problem(r, &err);
+		reply_header(r, "Allow", allow);
+	} else {
+		tq_fail(&err, TQ_NOT_FOUND, "not_found", "", "there is nothing at this address");
+		reply_problem(r, &err);
+	}
+}
 
 int routes_check(struct tq_error *err)
 {

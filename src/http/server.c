@@ -11,11 +11,9 @@
  * slow database never stalls the polling threads, and many orders can wait
  * on one group commit at once.
  *
- * The listening socket is tokenq's own: an acceptor thread accepts and hands
- * each connection to libmicrohttpd. Stopping closes it, so new connections
- * are refused at once while requests in flight drain. (MHD_quiesce_daemon()
- * would do the same, but on epoll with a thread pool it races the polling
- * threads for the listen socket and can abort the process.)
+ * The route's rules (roles, body) are applied by the worker from the route
+ * table before the handler runs; the listening socket is the acceptor's
+ * (acceptor.c); answers are set with reply.c.
  */
 #define _GNU_SOURCE /* accept4, pipe2 */
 #include <arpa/inet.h>
@@ -32,6 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/acceptor.h"
 #include "http/auth.h"
 #include "http/events.h"
 #include "http/http.h"
@@ -50,27 +49,22 @@ struct workers {
 	struct server *srv;
 };
 
-static struct workers workers;
-static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t inflight_cond = PTHREAD_COND_INITIALIZER;
-static int inflight;
-static int stopping; /* set once SIGTERM drains the server; atomic access */
-
-struct acceptor {
-	int fd;      /* the listening socket */
-	int wake[2]; /* a pipe: written once to stop the thread */
-	pthread_t thread;
-	struct MHD_Daemon *daemon;
+/* A running server's own state: nothing of it is process-wide. */
+struct server_run {
+	struct workers workers;
+	struct acceptor acceptor;
+	pthread_mutex_t inflight_lock;
+	pthread_cond_t inflight_cond;
+	int inflight; /* requests between on_access and on_completed */
+	int stopping; /* set once SIGTERM drains the server; atomic access */
 };
-
-static struct acceptor acceptor = {.fd = -1, .wake = {-1, -1}};
 
 /* ---- workers ---- */
 
 static void *worker_main(void *arg)
 {
 	struct workers *w = arg;
-	struct store_conn *conn = NULL;
+	struct tq_session sess = {w->srv->tq, NULL};
 
 	for (;;) {
 		struct req *r;
@@ -91,78 +85,81 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		tq_error_clear(&err);
-		if (conn == NULL && store_connect_as(w->srv->store, "worker", &conn, &err) != 0) {
+		if (sess.conn == NULL &&
+		    store_connect_as(w->srv->store, "worker", &sess.conn, &err) != 0) {
 			metrics_db_error(w->srv->metrics);
 			if (r->route->db_optional)
-				r->route->fn(r, NULL);
+				r->route->fn(r, &sess);
 			else
 				reply_problem(r, &err);
 			req_finish(r);
 			continue;
 		}
-		/* The route's roles are checked here, before its handler runs, so no
-		 * handler can forget them. A requeued request was checked already. */
-		if (r->next_fn == NULL && authorize(r, conn) != 0) {
+		/* The route's roles and body rules are applied here, from the route
+		 * table, before its handler runs, so no handler can forget them. A
+		 * requeued request went through them already. */
+		if (r->next_fn == NULL && (authorize(r, &sess) != 0 ||
+		                           (r->route->body && req_json_body(r, &r->json) != 0))) {
 			req_finish(r);
 			continue;
 		}
 		/* A handler that deferred (POST /api/orders) is finished by another thread. */
 		fn = r->next_fn ? r->next_fn : r->route->fn;
 		r->next_fn = NULL;
-		if (fn(r, conn) == HANDLED)
+		if (fn(r, &sess) == HANDLED)
 			req_finish(r);
 	}
-	store_disconnect(conn);
+	store_disconnect(sess.conn);
 	return NULL;
 }
 
-static void workers_push(struct req *r)
+static void workers_push(struct workers *w, struct req *r)
 {
-	pthread_mutex_lock(&workers.lock);
+	pthread_mutex_lock(&w->lock);
 	r->next = NULL;
-	if (workers.tail)
-		workers.tail->next = r;
+	if (w->tail)
+		w->tail->next = r;
 	else
-		workers.head = r;
-	workers.tail = r;
-	pthread_cond_signal(&workers.cond);
-	pthread_mutex_unlock(&workers.lock);
+		w->head = r;
+	w->tail = r;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
-static int workers_start(struct server *srv, int n)
+static int workers_start(struct workers *w, struct server *srv, int n)
 {
 	int i;
 
-	memset(&workers, 0, sizeof(workers));
-	pthread_mutex_init(&workers.lock, NULL);
-	pthread_cond_init(&workers.cond, NULL);
-	workers.srv = srv;
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->srv = srv;
 	for (i = 0; i < n && i < 16; i++) {
-		if (pthread_create(&workers.threads[i], NULL, worker_main, &workers) != 0)
+		if (pthread_create(&w->threads[i], NULL, worker_main, w) != 0)
 			return -1;
-		workers.n++;
+		w->n++;
 	}
 	return 0;
 }
 
-static void workers_stop(void)
+static void workers_stop(struct workers *w)
 {
 	int i;
 
-	pthread_mutex_lock(&workers.lock);
-	workers.stopping = 1;
-	pthread_cond_broadcast(&workers.cond);
-	pthread_mutex_unlock(&workers.lock);
-	for (i = 0; i < workers.n; i++)
-		pthread_join(workers.threads[i], NULL);
-	pthread_mutex_destroy(&workers.lock);
-	pthread_cond_destroy(&workers.cond);
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	for (i = 0; i < w->n; i++)
+		pthread_join(w->threads[i], NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
 }
 
 void requeue(struct req *r, handler_fn fn)
 {
 	r->next_fn = fn;
-	workers_push(r);
+	workers_push(&r->srv->run->workers, r);
 }
 
 void req_finish(struct req *r)
@@ -193,25 +190,6 @@ static enum MHD_Result copy_query(void *cls, enum MHD_ValueKind kind, const char
 		r->nquery++;
 	}
 	return MHD_YES;
-}
-
-const char *req_query(const struct req *r, const char *name)
-{
-	int i;
-
-	for (i = 0; i < r->nquery; i++)
-		if (r->query[i].name && strcmp(r->query[i].name, name) == 0)
-			return r->query[i].value;
-	return NULL;
-}
-
-int64_t req_path_id(const struct req *r)
-{
-	int64_t id = 0;
-
-	if (r->nparams > 0)
-		parse_i64(r->params[0], &id);
-	return id;
 }
 
 static bool is_loopback(struct MHD_Connection *conn)
@@ -266,89 +244,6 @@ static bool ambiguous_framing(struct MHD_Connection *conn)
 	return f.content_length > 1 || (f.content_length > 0 && f.transfer_encoding > 0);
 }
 
-/* Matches path against a pattern; fills the {..} captures. */
-static bool match(const char *pattern, const char *path, struct req *r)
-{
-	const char *p = pattern, *s = path;
-	int n = 0;
-
-	while (*p && *s) {
-		if (*p == '{') {
-			const char *pend = strchr(p, '}');
-			size_t len = strcspn(s, "/");
-			bool digits = strncmp(p, "{id}", 4) == 0;
-			size_t i;
-			if (len == 0 || len > 200 || n == 3)
-				return false;
-			for (i = 0; digits && i < len; i++)
-				if (s[i] < '0' || s[i] > '9')
-					return false;
-			if (digits && len > 18)
-				return false;
-			if (r != NULL)
-				r->params[n] = strndup(s, len);
-			n++;
-			p = pend + 1;
-			s += len;
-			continue;
-		}
-		if (*p != *s)
-			return false;
-		p++, s++;
-	}
-	if (r != NULL)
-		r->nparams = n;
-	return *p == '\0' && *s == '\0';
-}
-
-static void free_params(struct req *r)
-{
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		free(r->params[i]);
-		r->params[i] = NULL;
-	}
-	r->nparams = 0;
-}
-
-/* Routes the request: sets r->route, or answers 404/405 right away. */
-static void route(struct req *r, const char *path)
-{
-	char allow[128] = "";
-	const struct route *rt;
-	const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
-	struct tq_error err;
-
-	for (rt = routes; rt->method != NULL; rt++) {
-		if (!match(rt->pattern, path, NULL))
-			continue;
-		if (strcmp(rt->method, method) == 0) {
-			match(rt->pattern, path, r);
-			r->route = rt;
-			return;
-		}
-		if (strstr(allow, rt->method) == NULL) {
-			size_t len = strlen(allow);
-			snprintf(allow + len, sizeof(allow) - len, "%s%s", len ? ", " : "",
-			         rt->method);
-			if (strcmp(rt->method, "GET") == 0) {
-				len = strlen(allow);
-				snprintf(allow + len, sizeof(allow) - len, ", HEAD");
-			}
-		}
-	}
-	if (allow[0] != '\0') {
-		tq_fail(&err, TQ_METHOD, "method_not_allowed", "", "%s is not allowed here; use %s",
-		        r->method, allow);
-		reply_problem(r, &err);
-		reply_header(r, "Allow", allow);
-	} else {
-		tq_fail(&err, TQ_NOT_FOUND, "not_found", "", "there is nothing at this address");
-		reply_problem(r, &err);
-	}
-}
-
 static struct req *req_new(struct server *srv, struct MHD_Connection *conn, const char *url,
                            const char *method)
 {
@@ -388,11 +283,11 @@ static struct req *req_new(struct server *srv, struct MHD_Connection *conn, cons
 		reply_problem(r, &err);
 		reply_header(r, "Connection", "close");
 	} else {
-		route(r, url);
+		router_match(r, url);
 	}
-	pthread_mutex_lock(&inflight_lock);
-	inflight++;
-	pthread_mutex_unlock(&inflight_lock);
+	pthread_mutex_lock(&srv->run->inflight_lock);
+	srv->run->inflight++;
+	pthread_mutex_unlock(&srv->run->inflight_lock);
 	return r;
 }
 
@@ -401,7 +296,7 @@ static void req_free(struct req *r)
 	int i;
 
 	free(r->path);
-	free_params(r);
+	router_release(r);
 	for (i = 0; i < r->nquery; i++) {
 		free(r->query[i].name);
 		free(r->query[i].value);
@@ -417,147 +312,9 @@ static void req_free(struct req *r)
 	free(r->host);
 	free(r->out);
 	buf_release(&r->body);
-	order_input_release(&r->order);
+	tq_new_order_release(&r->new_order);
+	json_decref(r->json);
 	free(r);
-}
-
-/* ---- responses ---- */
-
-void reply(struct req *r, int status, const char *content_type, char *body, size_t len)
-{
-	free(r->out);
-	r->status = status;
-	r->content_type_out = content_type;
-	r->out = body;
-	r->outlen = len;
-}
-
-void reply_json(struct req *r, int status, json_t *body)
-{
-	char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-	json_decref(body);
-	if (s == NULL) {
-		struct tq_error err;
-		tq_fail(&err, TQ_INTERNAL, "internal", "", "out of memory");
-		reply_problem(r, &err);
-		return;
-	}
-	reply(r, status, "application/json; charset=utf-8", s, strlen(s));
-}
-
-void reply_header(struct req *r, const char *name, const char *value)
-{
-	if (r->nheaders == MAX_HEADERS)
-		return;
-	r->headers[r->nheaders].name = strdup(name);
-	r->headers[r->nheaders].value = strdup(value);
-	r->nheaders++;
-}
-
-static const char *title_for(int status)
-{
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 413:
-		return "Content Too Large";
-	case 415:
-		return "Unsupported Media Type";
-	case 422:
-		return "Unprocessable Content";
-	case 503:
-		return "Service Unavailable";
-	case 507:
-		return "Insufficient Storage";
-	default:
-		return "Internal Server Error";
-	}
-}
-
-int http_status_for(enum tq_status s)
-{
-	switch (s) {
-	case TQ_OK:
-		return 200;
-	case TQ_MALFORMED:
-		return 400;
-	case TQ_UNAUTHORIZED:
-		return 401;
-	case TQ_FORBIDDEN:
-		return 403;
-	case TQ_NOT_FOUND:
-		return 404;
-	case TQ_METHOD:
-		return 405;
-	case TQ_CONFLICT:
-		return 409;
-	case TQ_TOO_LARGE:
-		return 413;
-	case TQ_MEDIA_TYPE:
-		return 415;
-	case TQ_INVALID:
-		return 422;
-	case TQ_UNAVAILABLE:
-		return 503;
-	case TQ_STORAGE_FULL:
-		return 507;
-	case TQ_INTERNAL:
-		break;
-	}
-	return 500;
-}
-
-void reply_problem(struct req *r, const struct tq_error *err)
-{
-	int status = http_status_for(err->status);
-	const char *code = err->code, *detail = err->detail;
-	json_t *p;
-	char *s;
-
-	/* Database trouble is told by its kind; its internals go to the log only. */
-	if (err->status == TQ_UNAVAILABLE) {
-		code = "database_unavailable";
-		detail = "the database cannot be reached now; try again shortly";
-	} else if (err->status == TQ_STORAGE_FULL) {
-		code = "storage_full";
-		detail = "the database has no room to store this now; try again later";
-	} else if (err->status == TQ_INTERNAL) {
-		code = "internal_error";
-		detail = "the server failed to handle this request";
-	}
-	if (detail != err->detail) {
-		char q[300];
-		log_error("msg=\"request failed\" route=%s error=\"%s\"",
-		          r->route ? r->route->name : "-", log_quote(err->detail, q, sizeof(q)));
-	}
-	p = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "title", title_for(status), "code",
-	              code ? code : "error", "detail", detail);
-	if (p != NULL && err->field[0] != '\0')
-		json_object_set_new(p, "field", json_string(err->field));
-	s = p ? json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(p);
-	if (s == NULL)
-		s = strdup(
-		    "{\"status\":500,\"title\":\"Internal Server Error\",\"code\":\"internal_"
-		    "error\",\"detail\":\"out of memory\"}");
-	reply(r, status, "application/problem+json", s, s ? strlen(s) : 0);
-	if (status == 503 || status == 507) {
-		reply_header(r, "Retry-After", "2");
-		metrics_db_error(r->srv->metrics);
-	}
-	if (status == 401)
-		reply_header(r, "WWW-Authenticate", "Bearer realm=\"tokenq\"");
 }
 
 static enum MHD_Result queue_response(struct req *r)
@@ -611,7 +368,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (r == NULL) {
 		/* Draining: a new request on a kept-alive connection is not taken;
 		 * closing the connection tells the client it was not processed. */
-		if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&srv->run->stopping, __ATOMIC_ACQUIRE))
 			return MHD_NO;
 		r = req_new(srv, conn, url, method);
 		*con_cls = r;
@@ -647,7 +404,7 @@ dispatch:
 		return queue_response(r);
 	}
 	MHD_suspend_connection(conn);
-	workers_push(r);
+	workers_push(&srv->run->workers, r);
 	return MHD_YES;
 }
 
@@ -671,10 +428,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	events_release(r);
 	req_free(r);
 	*con_cls = NULL;
-	pthread_mutex_lock(&inflight_lock);
-	inflight--;
-	pthread_cond_broadcast(&inflight_cond);
-	pthread_mutex_unlock(&inflight_lock);
+	pthread_mutex_lock(&srv->run->inflight_lock);
+	srv->run->inflight--;
+	pthread_cond_broadcast(&srv->run->inflight_cond);
+	pthread_mutex_unlock(&srv->run->inflight_lock);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -690,88 +447,26 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("component=http msg=\"%s\"", log_quote(msg, q, sizeof(q)));
 }
 
-/* ---- the listening socket ---- */
-
-static void *acceptor_main(void *arg)
+static struct server_run *run_new(void)
 {
-	struct acceptor *a = arg;
+	struct server_run *run = calloc(1, sizeof(*run));
 
-	for (;;) {
-		struct pollfd pfd[2] = {{.fd = a->fd, .events = POLLIN},
-		                        {.fd = a->wake[0], .events = POLLIN}};
-		struct sockaddr_storage peer;
-		socklen_t len = sizeof(peer);
-		int fd;
-
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("component=http msg=\"poll on the listening socket failed\" "
-			          "error=\"%s\"",
-			          strerror(errno));
-			return NULL;
-		}
-		if (pfd[1].revents != 0)
-			return NULL;
-		fd = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				/* Out of descriptors: let connections close before trying again. */
-				log_warn("component=http msg=\"cannot accept a connection\" "
-				         "error=\"%s\"",
-				         strerror(errno));
-				poll(&pfd[1], 1, 100);
-			}
-			continue; /* EAGAIN, ECONNABORTED, EINTR and the like */
-		}
-		/* On failure MHD closes the socket itself. */
-		(void)MHD_add_connection(a->daemon, fd, (struct sockaddr *)&peer, len);
-	}
+	if (run == NULL)
+		return NULL;
+	run->acceptor.fd = run->acceptor.wake[0] = run->acceptor.wake[1] = -1;
+	pthread_mutex_init(&run->inflight_lock, NULL);
+	pthread_cond_init(&run->inflight_cond, NULL);
+	return run;
 }
 
-static int acceptor_listen(struct acceptor *a, const struct sockaddr_storage *ss)
+static void run_free(struct server *srv)
 {
-	socklen_t len =
-	    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	int on = 1;
-
-	a->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (a->fd < 0)
-		return -1;
-	(void)setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (ss->ss_family == AF_INET6)
-		(void)setsockopt(a->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	if (bind(a->fd, (const struct sockaddr *)ss, len) != 0 || listen(a->fd, 1024) != 0 ||
-	    pipe2(a->wake, O_CLOEXEC) != 0) {
-		int e = errno;
-		close(a->fd);
-		a->fd = -1;
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
-static void acceptor_close(struct acceptor *a)
-{
-	if (a->wake[1] >= 0) {
-		if (a->daemon != NULL) {
-			ssize_t n;
-			do
-				n = write(a->wake[1], "x", 1);
-			while (n < 0 && errno == EINTR);
-			pthread_join(a->thread, NULL);
-			a->daemon = NULL;
-		}
-		close(a->wake[0]);
-		close(a->wake[1]);
-		a->wake[0] = a->wake[1] = -1;
-	}
-	if (a->fd >= 0) {
-		close(a->fd);
-		a->fd = -1;
-	}
+	if (srv->run == NULL)
+		return;
+	pthread_mutex_destroy(&srv->run->inflight_lock);
+	pthread_cond_destroy(&srv->run->inflight_cond);
+	free(srv->run);
+	srv->run = NULL;
 }
 
 int server_start(struct server *srv, struct tq_error *err)
@@ -780,7 +475,9 @@ int server_start(struct server *srv, struct tq_error *err)
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_USE_ITC;
-	int nworkers = strcmp(store_backend(srv->store)->name, "sqlite") == 0 ? 3 : 6;
+	/* One writer at a time (SQLite) needs fewer threads waiting on it. */
+	struct server_run *run;
+	int nworkers = store_has(srv->store, STORE_MANY_WRITERS) ? 6 : 3;
 
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, cfg->listen_host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
@@ -805,12 +502,18 @@ int server_start(struct server *srv, struct tq_error *err)
 	}
 	if (routes_check(err) != 0)
 		return -1;
-	if (acceptor_listen(&acceptor, &ss) != 0)
+	if ((run = run_new()) == NULL)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	srv->run = run;
+	if (acceptor_listen(&run->acceptor, &ss) != 0) {
+		run_free(srv);
 		return tq_fail(err, TQ_UNAVAILABLE, "listen_failed", "listen",
 		               "cannot listen on %s:%d: %s", cfg->listen_host, cfg->listen_port,
 		               errno == EADDRINUSE ? "the address is in use" : strerror(errno));
-	if (workers_start(srv, nworkers) != 0) {
-		acceptor_close(&acceptor);
+	}
+	if (workers_start(&run->workers, srv, nworkers) != 0) {
+		acceptor_close(&run->acceptor);
+		run_free(srv);
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "cannot start worker threads");
 	}
 	srv->daemon = MHD_start_daemon(
@@ -820,17 +523,19 @@ int server_start(struct server *srv, struct tq_error *err)
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
-		workers_stop();
-		acceptor_close(&acceptor);
+		workers_stop(&run->workers);
+		acceptor_close(&run->acceptor);
+		run_free(srv);
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "cannot start the HTTP server");
 	}
-	acceptor.daemon = srv->daemon;
-	if (pthread_create(&acceptor.thread, NULL, acceptor_main, &acceptor) != 0) {
-		acceptor.daemon = NULL;
+	run->acceptor.daemon = srv->daemon;
+	if (pthread_create(&run->acceptor.thread, NULL, acceptor_main, &run->acceptor) != 0) {
+		run->acceptor.daemon = NULL;
 		MHD_stop_daemon(srv->daemon);
 		srv->daemon = NULL;
-		workers_stop();
-		acceptor_close(&acceptor);
+		workers_stop(&run->workers);
+		acceptor_close(&run->acceptor);
+		run_free(srv);
 		return tq_fail(err, TQ_INTERNAL, "internal", "",
 		               "cannot start the acceptor thread");
 	}
@@ -842,8 +547,8 @@ int server_port(const struct server *srv)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	(void)srv;
-	if (acceptor.fd < 0 || getsockname(acceptor.fd, (struct sockaddr *)&ss, &len) != 0)
+	if (srv->run == NULL || srv->run->acceptor.fd < 0 ||
+	    getsockname(srv->run->acceptor.fd, (struct sockaddr *)&ss, &len) != 0)
 		return 0;
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
@@ -852,13 +557,14 @@ int server_port(const struct server *srv)
 
 void server_stop(struct server *srv)
 {
+	struct server_run *run = srv->run;
 	int64_t deadline = mono_ms() + 8000;
 
-	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
-	acceptor_close(&acceptor); /* new connections are refused from here on */
+	__atomic_store_n(&run->stopping, 1, __ATOMIC_RELEASE);
+	acceptor_close(&run->acceptor); /* new connections are refused from here on */
 	events_shutdown(srv);
-	pthread_mutex_lock(&inflight_lock);
-	while (inflight > 0 && mono_ms() < deadline) {
+	pthread_mutex_lock(&run->inflight_lock);
+	while (run->inflight > 0 && mono_ms() < deadline) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 50 * 1000000;
@@ -866,10 +572,11 @@ void server_stop(struct server *srv)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
 		}
-		pthread_cond_timedwait(&inflight_cond, &inflight_lock, &ts);
+		pthread_cond_timedwait(&run->inflight_cond, &run->inflight_lock, &ts);
 	}
-	pthread_mutex_unlock(&inflight_lock);
-	workers_stop();
+	pthread_mutex_unlock(&run->inflight_lock);
+	workers_stop(&run->workers);
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
+	run_free(srv);
 }

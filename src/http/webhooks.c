@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/status.h"
-#include "hooks/addr.h"
+#include "domain/webhook.h"
 #include "hooks/dispatch.h"
 #include "hooks/payload.h"
 #include "hooks/sign.h"
@@ -30,44 +29,6 @@ struct webhooks {
 	struct store_conn *conn;
 	struct hook_dispatcher *dispatcher;
 };
-
-/* ---- the checks ---- */
-
-int webhook_check(const char *url, const char *events, bool allow_private, const char *venue,
-                  struct webhook *w, struct tq_error *err)
-{
-	char why[512];
-
-	memset(w, 0, sizeof(*w));
-	if (url == NULL || url[0] == '\0')
-		return tq_fail(
-		    err, TQ_INVALID, "invalid_field", "url",
-		    "url is required: the http:// or https:// address to POST events to");
-	if (strlen(url) > WEBHOOK_URL_MAX)
-		return tq_fail(err, TQ_INVALID, "invalid_field", "url",
-		               "url must be at most %d characters", WEBHOOK_URL_MAX);
-	if (hook_url_check(url, HOOK_URL_RESOLVE | (allow_private ? HOOK_URL_ALLOW_PRIVATE : 0),
-	                   why, sizeof(why)) != 0)
-		return tq_fail(err, TQ_INVALID, "invalid_field", "url", "%s", why);
-	if (hook_events_parse(events, &w->events, why, sizeof(why)) != 0)
-		return tq_fail(err, TQ_INVALID, "invalid_field", "events", "%s", why);
-	if (venue != NULL && strcmp(venue, "main") != 0)
-		return tq_fail(err, TQ_NOT_FOUND, "unknown_venue", "venue",
-		               "there is no venue \"%.40s\"; this install has the venue main",
-		               venue);
-	snprintf(w->url, sizeof(w->url), "%s", url);
-	snprintf(w->venue, sizeof(w->venue), "main");
-	w->allow_private = allow_private;
-	return 0;
-}
-
-const char *webhook_type(const struct event *e, char out[32])
-{
-	if (hook_event_type(e->kind == EV_RECALL ? "recall" : "token", status_name(e->status),
-	                    out) != 0)
-		snprintf(out, 32, "token.unknown");
-	return out;
-}
 
 /* ---- the dispatcher's source ---- */
 
@@ -305,19 +266,17 @@ static int events_list(json_t *v, char *out, size_t n, struct tq_error *err)
 	return 0;
 }
 
-enum handled h_webhooks_create(struct req *r, struct store_conn *c)
+enum handled h_webhooks_create(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
 	struct webhook w;
 	char events[256], secret[HOOK_SECRET_SIZE], loc[64];
 	const char *key, *url = NULL, *venue = NULL;
 	bool allow_private = false, has_events = false;
-	json_t *body, *v, *j;
+	json_t *v, *j;
 	int64_t id;
 
-	if (req_json_body(r, &body) != 0)
-		return HANDLED;
-	json_object_foreach(body, key, v)
+	json_object_foreach(r->json, key, v)
 	{
 		if (strcmp(key, "url") == 0) {
 			if (!json_is_string(v)) {
@@ -355,15 +314,9 @@ enum handled h_webhooks_create(struct req *r, struct store_conn *c)
 			goto refused;
 		}
 	}
-	if (webhook_check(url, has_events ? events : NULL, allow_private, venue, &w, &err) != 0)
-		goto refused;
-	json_decref(body);
-	if (hook_secret_new(secret) != 0) {
-		tq_fail(&err, TQ_INTERNAL, "internal", "", "the system's random source failed");
-		return problem(r, &err);
-	}
-	if (store_webhook_create(c, &w, secret, now_ms(), &id, &err) != 0 ||
-	    store_webhook_get(c, id, &w, &err) != 0)
+	if (webhook_check(url, has_events ? events : NULL, allow_private, venue, &w, &err) != 0 ||
+	    webhook_create(s->conn, &w, secret, &id, &err) != 0 ||
+	    store_webhook_get(s->conn, id, &w, &err) != 0)
 		return problem(r, &err);
 	j = webhook_json(&w);
 	json_object_set_new(j, "secret", json_string(secret));
@@ -373,18 +326,17 @@ enum handled h_webhooks_create(struct req *r, struct store_conn *c)
 	log_info("msg=\"webhook created\" id=%" PRId64 " url=\"%s\"", id, w.url);
 	return HANDLED;
 refused:
-	json_decref(body);
 	return problem(r, &err);
 }
 
-enum handled h_webhooks_list(struct req *r, struct store_conn *c)
+enum handled h_webhooks_list(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
 	struct webhook *v;
 	size_t n, i;
 	json_t *list, *j;
 
-	if (store_webhook_list(c, &v, &n, &err) != 0)
+	if (store_webhook_list(s->conn, &v, &n, &err) != 0)
 		return problem(r, &err);
 	list = json_array();
 	for (i = 0; i < n; i++)
@@ -396,35 +348,37 @@ enum handled h_webhooks_list(struct req *r, struct store_conn *c)
 	return HANDLED;
 }
 
-enum handled h_webhooks_get(struct req *r, struct store_conn *c)
+enum handled h_webhooks_get(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
 	struct webhook w;
 
-	if (store_webhook_get(c, req_path_id(r), &w, &err) != 0)
+	if (store_webhook_get(s->conn, req_path_id(r), &w, &err) != 0)
 		return problem(r, &err);
 	reply_json(r, 200, webhook_json(&w));
 	return HANDLED;
 }
 
-enum handled h_webhooks_delete(struct req *r, struct store_conn *c)
+enum handled h_webhooks_delete(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
 	struct webhook w;
 
-	if (store_webhook_revoke(c, req_path_id(r), now_ms(), &err) != 0 ||
-	    store_webhook_get(c, req_path_id(r), &w, &err) != 0)
+	if (store_webhook_revoke(s->conn, req_path_id(r), now_ms(), &err) != 0 ||
+	    store_webhook_get(s->conn, req_path_id(r), &w, &err) != 0)
 		return problem(r, &err);
 	reply_json(r, 200, webhook_json(&w));
 	return HANDLED;
 }
 
-static const char *delivery_state(enum webhook_state s)
+static const char *delivery_state(enum webhook_state st)
 {
-	return s == WEBHOOK_DELIVERED ? "delivered" : s == WEBHOOK_GIVEN_UP ? "failed" : "pending";
+	return st == WEBHOOK_DELIVERED  ? "delivered"
+	       : st == WEBHOOK_GIVEN_UP ? "failed"
+	                                : "pending";
 }
 
-enum handled h_webhooks_deliveries(struct req *r, struct store_conn *c)
+enum handled h_webhooks_deliveries(struct req *r, struct tq_session *s)
 {
 	struct webhook_delivery_row *v;
 	struct tq_error err;
@@ -435,8 +389,8 @@ enum handled h_webhooks_deliveries(struct req *r, struct store_conn *c)
 
 	if (query_limit(r, &limit) != 0)
 		return HANDLED;
-	if (store_webhook_get(c, req_path_id(r), &w, &err) != 0 ||
-	    store_webhook_deliveries(c, w.id, (int)limit, &v, &n, &err) != 0)
+	if (store_webhook_get(s->conn, req_path_id(r), &w, &err) != 0 ||
+	    store_webhook_deliveries(s->conn, w.id, (int)limit, &v, &n, &err) != 0)
 		return problem(r, &err);
 	list = json_array();
 	for (i = 0; i < n; i++) {

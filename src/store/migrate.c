@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/migrate.h"
+#include "store/store-internal.h"
 #include "util/embed.h"
 #include "util/log.h"
 #include "util/sha256.h"
@@ -88,15 +89,14 @@ static int read_history(struct store_conn *c, struct recorded *r, struct tq_erro
 {
 	static const char sql[] =
 	    "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version";
-	const struct sql_backend *be = store_conn_backend(c);
 	bool exists;
 
 	r->n = 0;
-	if (be->relation_exists(store_conn_db(c), "schema_migrations", &exists, err) != 0)
+	if (sql_relation_exists(c, "schema_migrations", &exists, err) != 0)
 		return -1;
 	if (!exists)
 		return 0;
-	if (be->exec(store_conn_db(c), sql, 0, NULL, recorded_row, r, err) != 0) {
+	if (sql_exec(c, sql, 0, NULL, recorded_row, r, err) != 0) {
 		if (err->status == TQ_UNAVAILABLE)
 			return -1;
 		return tq_fail(err, TQ_CONFLICT, "name_taken", "",
@@ -110,8 +110,7 @@ static int read_history(struct store_conn *c, struct recorded *r, struct tq_erro
 
 int migrate_history_exists(struct store_conn *c, bool *exists, struct tq_error *err)
 {
-	return store_conn_backend(c)->relation_exists(store_conn_db(c), "schema_migrations", exists,
-	                                              err);
+	return sql_relation_exists(c, "schema_migrations", exists, err);
 }
 
 /*
@@ -123,7 +122,6 @@ static int check_names_free(struct store_conn *c, const struct builtin *m, struc
 {
 	static const char *const kinds[] = {"CREATE TABLE ", "CREATE INDEX ",
 	                                    "CREATE UNIQUE INDEX "};
-	const struct sql_backend *be = store_conn_backend(c);
 	size_t k;
 
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -140,7 +138,7 @@ static int check_names_free(struct store_conn *c, const struct builtin *m, struc
 				continue;
 			memcpy(name, p, n);
 			name[n] = '\0';
-			if (be->relation_exists(store_conn_db(c), name, &exists, err) != 0)
+			if (sql_relation_exists(c, name, &exists, err) != 0)
 				return -1;
 			if (exists)
 				return tq_fail(
@@ -243,26 +241,24 @@ static int apply_one(struct store_conn *c, const struct builtin *m, int *applied
 	static const char check_sql[] = "SELECT version FROM schema_migrations WHERE version = $1";
 	static const char insert_sql[] = "INSERT INTO schema_migrations (version, name, checksum, "
 	                                 "applied_at) VALUES ($1, $2, $3, $4)";
-	const struct sql_backend *be = store_conn_backend(c);
-	void *db = store_conn_db(c);
 	char version[16], at[32];
 	const char *p[4] = {version, m->name, m->checksum, at};
 	int done = 0;
 
 	snprintf(version, sizeof(version), "%d", m->version);
 	format_rfc3339(now_ms(), at);
-	if (be->begin(db, true, err) != 0)
+	if (sql_begin(c, true, err) != 0)
 		return -1;
-	if (be->script(db, history_sql, err) != 0 ||
-	    be->exec(db, check_sql, 1, p, applied_row, &done, err) != 0)
+	if (sql_script(c, history_sql, err) != 0 ||
+	    sql_exec(c, check_sql, 1, p, applied_row, &done, err) != 0)
 		goto fail;
 	if (done) {
-		be->rollback(db);
+		sql_rollback(c);
 		return 0;
 	}
 	if (check_names_free(c, m, err) != 0)
 		goto fail;
-	if (be->script(db, m->sql, err) != 0) {
+	if (sql_script(c, m->sql, err) != 0) {
 		char detail[sizeof(err->detail)];
 		snprintf(detail, sizeof(detail), "%s", err->detail);
 		tq_fail(err, err->status == TQ_UNAVAILABLE ? TQ_UNAVAILABLE : TQ_INTERNAL,
@@ -270,19 +266,18 @@ static int apply_one(struct store_conn *c, const struct builtin *m, int *applied
 		        detail);
 		goto fail;
 	}
-	if (be->exec(db, insert_sql, 4, p, NULL, NULL, err) != 0 || be->commit(db, err) != 0)
+	if (sql_exec(c, insert_sql, 4, p, NULL, NULL, err) != 0 || sql_commit(c, err) != 0)
 		goto fail;
 	(*applied)++;
 	log_info("msg=\"applied migration\" version=%d name=%s", m->version, m->name);
 	return 0;
 fail:
-	be->rollback(db);
+	sql_rollback(c);
 	return -1;
 }
 
 int migrate_apply(struct store_conn *c, int *applied, struct tq_error *err)
 {
-	const struct sql_backend *be = store_conn_backend(c);
 	struct builtin *b = calloc(MAX_MIGRATIONS, sizeof(*b));
 	struct migration_info *v = NULL;
 	size_t n = 0, i;
@@ -291,14 +286,14 @@ int migrate_apply(struct store_conn *c, int *applied, struct tq_error *err)
 	*applied = 0;
 	if (b == NULL)
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
-	if (be->lock_migrations(store_conn_db(c), err) != 0) {
+	if (sql_lock_migrations(c, err) != 0) {
 		free(b);
 		return -1;
 	}
 	/* Read the state under the lock: another process may have migrated meanwhile. */
 	if (migrate_status(c, &v, &n, err) != 0 || refuse_bad(v, n, err) != 0)
 		goto out;
-	nb = builtins(be->dialect, b);
+	nb = builtins(c->be->dialect, b);
 	for (i = 0; i < (size_t)nb; i++) {
 		if (v[i].state != MIG_PENDING)
 			continue;
@@ -307,7 +302,7 @@ int migrate_apply(struct store_conn *c, int *applied, struct tq_error *err)
 	}
 	rc = 0;
 out:
-	be->unlock_migrations(store_conn_db(c));
+	sql_unlock_migrations(c);
 	free(v);
 	free(b);
 	return rc;
@@ -320,7 +315,7 @@ int migrate_for_serve(struct store_conn *c, bool auto_migrate, struct tq_error *
 	int tables = 0, applied;
 	char names[200] = "";
 
-	if (store_conn_backend(c)->count_tables(store_conn_db(c), &tables, err) != 0)
+	if (sql_count_tables(c, &tables, err) != 0)
 		return -1;
 	if (tables == 0)
 		return migrate_apply(c, &applied, err);

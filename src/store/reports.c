@@ -16,12 +16,15 @@
 #include <time.h>
 
 #include "store/reports.h"
-#include "store/rows.h"
+#include "store/store-internal.h"
+#include "util/array.h"
+#include "util/tz.h"
 
 /* ---- the day report ---- */
 
 struct stats_rows {
 	struct day_stats *st;
+	const struct tz *zone;
 	int64_t *prep; /* ms, one per order that reached READY */
 	size_t nprep, cap;
 	int bad;
@@ -46,13 +49,13 @@ static int stats_row(void *ctx, int query, int ncols, const char *const *vals)
 	r->st->by_status[status]++;
 	if (status != ST_CANCELLED)
 		r->st->revenue += total;
-	secs = (time_t)(created / 1000);
-	if (localtime_r(&secs, &tm) != NULL && tm.tm_hour >= 0 && tm.tm_hour < 24)
+	secs = (time_t)tz_wall(r->zone, created / 1000);
+	if (gmtime_r(&secs, &tm) != NULL && tm.tm_hour >= 0 && tm.tm_hour < 24)
 		r->st->per_hour[tm.tm_hour]++;
 	if (vals[3] == NULL)
 		return 0;
 	ready = store_i64(vals[3]);
-	if (store_grow((void **)&r->prep, sizeof(*r->prep), r->nprep, &r->cap) != 0) {
+	if (array_grow((void **)&r->prep, sizeof(*r->prep), r->nprep + 1, &r->cap) != 0) {
 		r->bad = 2;
 		return 1;
 	}
@@ -79,16 +82,16 @@ static int64_t rank_seconds(const int64_t *sorted, size_t n, unsigned p)
 }
 
 int reports_day_stats(struct store_conn *c, const char *date, const char *queue,
-                      struct day_stats *out, struct tq_error *err)
+                      const struct tz *zone, struct day_stats *out, struct tq_error *err)
 {
 	static const char sql[] = "SELECT status, total, created_at, ready_at FROM orders WHERE "
 	                          "business_date = $1 AND ($2 = '' OR queue = $2)";
 	const char *p[2] = {date, queue ? queue : ""};
-	struct stats_rows r = {out, NULL, 0, 0, 0};
+	struct stats_rows r = {out, zone ? zone : tz_utc(), NULL, 0, 0, 0};
 
 	memset(out, 0, sizeof(*out));
 	out->prep_p50 = out->prep_p90 = out->prep_max = -1;
-	if (store_exec(c, sql, 2, p, stats_row, &r, err) != 0)
+	if (sql_exec(c, sql, 2, p, stats_row, &r, err) != 0)
 		goto fail;
 	if (r.bad) {
 		if (r.bad == 2)
@@ -203,7 +206,7 @@ int reports_count(struct store_conn *c, const struct reports_table *t, int64_t *
                   struct tq_error *err)
 {
 	*n = 0;
-	return store_exec(c, t->count_sql, 0, NULL, count_row, n, err);
+	return sql_exec(c, t->count_sql, 0, NULL, count_row, n, err);
 }
 
 int reports_occupied(struct store_conn *c, const struct reports_table *t, int64_t *n,
@@ -212,7 +215,7 @@ int reports_occupied(struct store_conn *c, const struct reports_table *t, int64_
 	*n = 0;
 	if (t->occupied_sql == NULL)
 		return 0;
-	return store_exec(c, t->occupied_sql, 0, NULL, count_row, n, err);
+	return sql_exec(c, t->occupied_sql, 0, NULL, count_row, n, err);
 }
 
 void reports_rows_free(struct reports_rows *r)
@@ -243,14 +246,10 @@ static int page_row(void *ctx, int query, int ncols, const char *const *vals)
 	(void)query;
 	if (ncols != r->ncols)
 		goto bad;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		char **v = realloc(r->vals, cap * (size_t)r->ncols * sizeof(*v));
-		if (v == NULL)
-			goto bad;
-		r->vals = v;
-		r->cap = cap;
-	}
+	/* One element is a row: ncols values. */
+	if (array_grow((void **)&r->vals, (size_t)r->ncols * sizeof(*r->vals), r->n + 1, &r->cap) !=
+	    0)
+		goto bad;
 	base = r->n * (size_t)r->ncols;
 	for (i = 0; i < ncols; i++) {
 		r->vals[base + (size_t)i] = NULL;
@@ -279,7 +278,7 @@ int reports_page(struct store_conn *c, const struct reports_table *t, const char
 		p[i] = after ? after[i] : t->start[i];
 	snprintf(lim, sizeof(lim), "%d", limit);
 	p[t->nkey] = lim;
-	if (store_exec(c, t->page_sql, t->nkey + 1, p, page_row, &pc, err) != 0)
+	if (sql_exec(c, t->page_sql, t->nkey + 1, p, page_row, &pc, err) != 0)
 		goto fail;
 	if (pc.bad) {
 		tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory reading %s", t->name);
@@ -297,7 +296,6 @@ fail:
 int reports_write(struct store_conn *c, const struct reports_table *t,
                   const struct reports_rows *rows, struct tq_error *err)
 {
-	const struct sql_backend *be = store_conn_backend(c);
 	size_t i, n = rows->n * (size_t)t->ncols;
 	const char **p;
 	int rc;
@@ -309,8 +307,7 @@ int reports_write(struct store_conn *c, const struct reports_table *t,
 		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
 	for (i = 0; i < n; i++)
 		p[i] = rows->vals[i];
-	rc = be->exec_many(store_conn_db(c), t->write_sql, t->ncols, (int)rows->n, p, NULL, NULL,
-	                   err);
+	rc = sql_exec_many(c, t->write_sql, t->ncols, (int)rows->n, p, NULL, NULL, err);
 	free(p);
 	return rc;
 }
@@ -329,12 +326,12 @@ int reports_fix_sequences(struct store_conn *c, struct tq_error *err)
 	    "SELECT setval(pg_get_serial_sequence('webhook_deliveries', 'id'), "
 	    "COALESCE(max(id), 0) + 1, false) FROM webhook_deliveries";
 
-	if (strcmp(store_conn_backend(c)->dialect, "postgres") != 0)
+	if (!sql_has(c, STORE_SEQUENCES))
 		return 0;
-	if (store_exec(c, orders_sql, 0, NULL, NULL, NULL, err) != 0 ||
-	    store_exec(c, keys_sql, 0, NULL, NULL, NULL, err) != 0 ||
-	    store_exec(c, hooks_sql, 0, NULL, NULL, NULL, err) != 0 ||
-	    store_exec(c, deliveries_sql, 0, NULL, NULL, NULL, err) != 0)
+	if (sql_exec(c, orders_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    sql_exec(c, keys_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    sql_exec(c, hooks_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    sql_exec(c, deliveries_sql, 0, NULL, NULL, NULL, err) != 0)
 		return -1;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "util/tz.h"
 
 /* ---- the day report ---- */
 
@@ -24,13 +25,13 @@ struct day_stats {
 	 * by nearest rank and rounded to whole seconds; -1 when prep_count is 0. */
 	int64_t prep_count;
 	int64_t prep_p50, prep_p90, prep_max;
-	/* Orders created in each local clock hour (the process's zone, TZ). */
+	/* Orders created in each local clock hour of zone (UTC when NULL). */
 	int64_t per_hour[24];
 };
 
 /* The report for business date date and queue (NULL for all), read in one statement. */
 int reports_day_stats(struct store_conn *c, const char *date, const char *queue,
-                      struct day_stats *out, struct tq_error *err);
+                      const struct tz *zone, struct day_stats *out, struct tq_error *err);
 
 /* ---- copying tables ---- */
 

@@ -1,15 +1,14 @@
 /*
  * The store: where orders, events, counters, keys and idempotency records
- * live, on SQLite or PostgreSQL.
+ * live, on SQLite or PostgreSQL, behind one interface. Which backend a
+ * store uses follows from its URL (sqlite:PATH or postgres(ql)://...); what
+ * a backend can do is asked with store_has(), never by its name. The
+ * backends themselves are private to src/store/ (store-internal.h).
  *
- * Two layers. Below, a backend is a const table of SQL primitives (struct
- * sql_backend, like sqlite3_io_methods): connect, execute a parameterised
- * statement, execute one statement for many parameter rows (a libpq
- * pipeline on PostgreSQL), begin/commit/rollback, and the migration lock.
- * Above, the store operations (store_issue_batch, store_change_status, ...)
- * are written once, in store.c, against those primitives, so both backends
- * keep the same promises by construction; the SQL they run is portable
- * ($N parameters, ON CONFLICT ... RETURNING, integers for times).
+ * The store keeps records and their invariants that only the database can
+ * keep (gapless numbers, event ids in commit order, a key claimed once); the
+ * rules of the domain (which status may follow which, what an order may
+ * hold) are checked above it, in src/domain/.
  *
  * Threads: a struct store is shared; a struct store_conn is used by one
  * thread at a time. Every operation returns 0, or -1 with err filled in.
@@ -23,75 +22,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "domain/error.h"
-#include "domain/estimate.h"
-#include "domain/order.h"
+#include "store/record.h"
+#include "util/buf.h"
+#include "util/error.h"
 
-/* Called for each result row; vals[i] is NULL for SQL NULL. Non-zero stops. */
-typedef int (*sql_row_fn)(void *ctx, int query, int ncols, const char *const *vals);
-
-/* One statement of a batch (see exec_batch). */
-struct sql_stmt {
-	const char *sql; /* a string constant, as for exec */
-	int nparams;
-	const char *const *params;
+/* What a backend can do, asked with store_has() instead of by its name. */
+enum store_feature {
+	STORE_LISTEN = 1u << 0,      /* hears other servers' commits (LISTEN/NOTIFY) */
+	STORE_SKIP_LOCKED = 1u << 1, /* SELECT ... FOR UPDATE SKIP LOCKED passes over locked rows */
+	STORE_MANY_WRITERS = 1u << 2, /* write transactions run side by side (not one at a time) */
+	STORE_SEQUENCES = 1u << 3,    /* ids come from sequences, set again after a copy */
 };
-
-struct sql_backend {
-	const char *name;    /* "sqlite" or "postgresql", as /healthz says */
-	const char *dialect; /* the folder under migrations/ */
-	/* purpose names the connection where the database can show it
-	 * (PostgreSQL's application_name: tokenq/PURPOSE); may be NULL. */
-	int (*connect)(const char *url, const char *purpose, void **db, struct tq_error *err);
-	void (*disconnect)(void *db);
-	/* One statement; params are text (NULL for NULL). sql must be a string
-	 * constant: backends cache prepared statements by its address. */
-	int (*exec)(void *db, const char *sql, int nparams, const char *const *params,
-	            sql_row_fn row, void *ctx, struct tq_error *err);
-	/* The same statement for nrows rows of nparams parameters each; row()
-	 * gets the row's index as query. */
-	int (*exec_many)(void *db, const char *sql, int nparams, int nrows,
-	                 const char *const *params, sql_row_fn row, void *ctx,
-	                 struct tq_error *err);
-	/* Different statements in order, in one round trip where the backend
-	 * can (a libpq pipeline); row() gets the statement's index as query.
-	 * The first failure stops the rest. */
-	int (*exec_batch)(void *db, const struct sql_stmt *stmts, int n, sql_row_fn row, void *ctx,
-	                  struct tq_error *err);
-	/* The statement that opens a write transaction, for use in a batch. */
-	const char *begin_sql;
-	/* Several statements without parameters (migrations). */
-	int (*script)(void *db, const char *sql, struct tq_error *err);
-	int (*begin)(void *db, bool write, struct tq_error *err);
-	int (*commit)(void *db, struct tq_error *err);
-	void (*rollback)(void *db);
-	/* Serialises migrations across processes; held until unlock. */
-	int (*lock_migrations)(void *db, struct tq_error *err);
-	void (*unlock_migrations)(void *db);
-	/* Tables in the database (0 for a brand-new one). */
-	int (*count_tables)(void *db, int *n, struct tq_error *err);
-	/* Whether a table, index or sequence of this name exists where tokenq
-	 * creates its own (PostgreSQL: the current schema). */
-	int (*relation_exists)(void *db, const char *name, bool *exists, struct tq_error *err);
-	/* Whether SELECT ... FOR UPDATE SKIP LOCKED exists: rows another
-	 * transaction has locked are passed over instead of waited for. */
-	bool skip_locked;
-	/* A statement run in each event-writing transaction to wake other
-	 * servers (PostgreSQL NOTIFY), or NULL. Takes no parameters. */
-	const char *notify_sql;
-
-	/* Optional (NULL on SQLite): a dedicated connection that hears other
-	 * servers' commits. listen_fd is the socket to poll; listen_drain
-	 * consumes what arrived and returns how many notifications, or -1 when
-	 * the connection is lost (close it and listen again). */
-	int (*listen)(const char *url, void **l, struct tq_error *err);
-	int (*listen_fd)(void *l);
-	int (*listen_drain)(void *l);
-	void (*listen_close)(void *l);
-};
-
-extern const struct sql_backend sqlite_backend;
-extern const struct sql_backend pg_backend;
 
 struct store;
 struct store_conn;
@@ -99,8 +40,12 @@ struct store_conn;
 /* Picks the backend for url (sqlite:PATH or postgres(ql)://...). Does not connect. */
 int store_open(const char *url, struct store **out, struct tq_error *err);
 void store_free(struct store *s);
-const struct sql_backend *store_backend(const struct store *s);
+/* The URL the store was opened with. */
 const char *store_url(const struct store *s);
+/* "sqlite" or "postgresql", as /healthz and the logs say. */
+const char *store_kind(const struct store *s);
+/* Whether the store's backend has every STORE_* bit of features. */
+bool store_has(const struct store *s, unsigned features);
 
 int store_connect(struct store *s, struct store_conn **out, struct tq_error *err);
 /* The same, naming what the connection is for ("issuer", "worker", "hub"):
@@ -108,9 +53,34 @@ int store_connect(struct store *s, struct store_conn **out, struct tq_error *err
 int store_connect_as(struct store *s, const char *purpose, struct store_conn **out,
                      struct tq_error *err);
 void store_disconnect(struct store_conn *c);
-/* The connection's backend handle and table, for migrate.c and copy. */
-void *store_conn_db(struct store_conn *c);
-const struct sql_backend *store_conn_backend(struct store_conn *c);
+/* Transactions, for whole-database work (tokenq copy); the operations below open their own. */
+int store_begin(struct store_conn *c, bool write, struct tq_error *err);
+int store_commit(struct store_conn *c, struct tq_error *err);
+void store_rollback(struct store_conn *c);
+/* Tables in the database (0 for a brand-new one). */
+int store_count_tables(struct store_conn *c, int *n, struct tq_error *err);
+
+/*
+ * Hearing other servers' commits (with STORE_LISTEN): a dedicated
+ * connection whose socket the caller polls; drain consumes what arrived and
+ * returns how many notifications, or -1 once the connection is lost (close
+ * it and listen again).
+ */
+struct store_listener;
+int store_listen(struct store *s, struct store_listener **out, struct tq_error *err);
+int store_listener_fd(struct store_listener *l);
+int store_listener_drain(struct store_listener *l);
+void store_listener_close(struct store_listener *l);
+
+/*
+ * A consistent copy of the whole database into the file path (which
+ * exists, empty), made while servers write: SQLite's online backup, or
+ * pg_dump --format=custom. The caller syncs the file, then store_backup_check
+ * reads it back (PRAGMA integrity_check; pg_restore --list) and says in kind
+ * how the copy was made and checked. 0, or -1 with one sentence in why.
+ */
+int store_backup(struct store *s, const char *path, struct buf *why);
+int store_backup_check(struct store *s, const char *path, const char **kind, struct buf *why);
 
 /* A cheap round trip: is the database there? */
 int store_ping(struct store_conn *c, struct tq_error *err);
@@ -162,12 +132,17 @@ int store_idem_find(struct store_conn *c, const char *key, char hash[65], int64_
 int store_get_order(struct store_conn *c, int64_t id, struct order *out, struct tq_error *err);
 
 /*
- * Moves order id to status to, recording an event; or with recall, records
- * a recall of a READY order. TQ_NOT_FOUND, or TQ_CONFLICT invalid_transition.
- * On success out holds the order as it now is.
+ * Records a change of order id, now in status from: a move to `to`, or with
+ * recall a recall (the status stays), with its event, in one transaction.
+ * Which changes are allowed is the domain's to say (domain/orders.h); the
+ * store only makes sure the order is still in from as it writes, and
+ * returns 1, having written nothing, when it is not (a concurrent change
+ * came first: read it again and decide again). On success out holds the
+ * order as it now is.
  */
-int store_change_status(struct store_conn *c, int64_t id, enum order_status to, bool recall,
-                        int64_t now, struct order *out, struct tq_error *err);
+int store_record_change(struct store_conn *c, int64_t id, enum order_status from,
+                        enum order_status to, bool recall, int64_t now, struct order *out,
+                        struct tq_error *err);
 
 struct order_filter {
 	char business_date[BIZDATE_LEN];
@@ -200,20 +175,6 @@ int store_recent_pace(struct store_conn *c, const char *queue, const char *date,
 
 /* ---- events ---- */
 
-enum event_kind { EV_TOKEN, EV_RECALL };
-
-struct event {
-	int64_t id;
-	enum event_kind kind;
-	int64_t order_id;
-	char queue[4];
-	char business_date[BIZDATE_LEN];
-	int64_t sequence;
-	enum order_status status;
-	int previous_status; /* an enum order_status, or -1 on creation */
-	int64_t at;
-};
-
 /* The id of the latest committed event (0 when none). */
 int store_last_event_id(struct store_conn *c, int64_t *id, struct tq_error *err);
 
@@ -230,20 +191,6 @@ int store_order_history(struct store_conn *c, int64_t order_id, struct event **o
 
 /* ---- API keys ---- */
 
-enum role { ROLE_POS, ROLE_STAFF, ROLE_ADMIN };
-
-const char *role_name(enum role r);
-int role_parse(const char *name, enum role *out);
-
-struct api_key {
-	int64_t id;
-	enum role role;
-	char label[256];
-	int64_t created_at;
-	int64_t last_used_at; /* 0 when never */
-	int64_t revoked_at;   /* 0 when active */
-};
-
 int store_key_create(struct store_conn *c, enum role role, const char *label, const char *hash,
                      int64_t now, int64_t *id, struct tq_error *err);
 /* All keys, oldest first; free() *out. */
@@ -256,10 +203,5 @@ int store_key_find(struct store_conn *c, const char *hash, struct api_key *out,
 /* Whether any unrevoked key exists (protected mode ends with the first). */
 int store_key_any(struct store_conn *c, bool *any, struct tq_error *err);
 int store_key_touch(struct store_conn *c, int64_t id, int64_t now, struct tq_error *err);
-
-/* ---- integer and text helpers shared by the store files ---- */
-
-/* Strict decimal int64; 0 or -1. */
-int parse_i64(const char *s, int64_t *out);
 
 #endif

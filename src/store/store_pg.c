@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/store-internal.h"
 
 #define STMT_CACHE     48
 #define MIGRATION_LOCK "7420117"
@@ -545,7 +545,9 @@ const struct sql_backend pg_backend = {
     .unlock_migrations = pg_unlock_migrations,
     .count_tables = pg_count_tables,
     .relation_exists = pg_relation_exists,
-    .skip_locked = true,
+    .backup = pg_backup,
+    .backup_check = pg_backup_check,
+    .features = STORE_LISTEN | STORE_SKIP_LOCKED | STORE_MANY_WRITERS | STORE_SEQUENCES,
     .notify_sql = "SELECT pg_notify('tokenq_events', '')",
     .listen = pg_listen,
     .listen_fd = pg_listen_fd,

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/store-internal.h"
+#include "util/num.h"
 
 #define STMT_CACHE 48
 
@@ -439,6 +440,7 @@ static int sq_relation_exists(void *h, const char *name, bool *exists, struct tq
 const struct sql_backend sqlite_backend = {
     .name = "sqlite",
     .dialect = "sqlite",
+    .features = 0,
     .connect = sq_connect,
     .disconnect = sq_disconnect,
     .exec = sq_exec,
@@ -453,5 +455,7 @@ const struct sql_backend sqlite_backend = {
     .unlock_migrations = sq_unlock_migrations,
     .count_tables = sq_count_tables,
     .relation_exists = sq_relation_exists,
+    .backup = sq_backup,
+    .backup_check = sq_backup_check,
     .notify_sql = NULL,
 };

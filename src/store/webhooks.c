@@ -1,7 +1,8 @@
 /*
  * Webhook endpoints and the outbox, over the backends' SQL primitives (see
- * webhooks.h). The outbox rows themselves are written by store.c, in the
- * event's transaction; this file reads and leases them for the dispatcher
+ * webhooks.h). The outbox rows themselves are written beside the events
+ * (store_outbox_sql, events.c), in the event's transaction; this file
+ * reads and leases them for the dispatcher
  * and records what became of each attempt.
  */
 #include <inttypes.h>
@@ -9,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/status.h"
-#include "store/rows.h"
+#include "store/store-internal.h"
 #include "store/webhooks.h"
 
 /* ---- endpoints ---- */
@@ -29,7 +29,7 @@ static int endpoint_row(void *ctx, int query, int ncols, const char *const *vals
 	struct webhook *w;
 
 	(void)query;
-	if (ncols < 8 || store_grow((void **)&r->v, sizeof(*r->v), r->n, &r->cap) != 0) {
+	if (ncols < 8 || array_grow((void **)&r->v, sizeof(*r->v), r->n + 1, &r->cap) != 0) {
 		r->oom = 1;
 		return 1;
 	}
@@ -61,7 +61,7 @@ int store_webhook_create(struct store_conn *c, const struct webhook *w, const ch
 	                    store_num(&nb[1], now)};
 
 	*id = 0;
-	if (store_exec(c, sql, 6, p, store_i64_row, id, err) != 0)
+	if (sql_exec(c, sql, 6, p, store_i64_row, id, err) != 0)
 		return -1;
 	if (*id <= 0)
 		return tq_fail(err, TQ_INTERNAL, "database_error", "",
@@ -76,7 +76,7 @@ int store_webhook_list(struct store_conn *c, struct webhook **out, size_t *n, st
 
 	*out = NULL;
 	*n = 0;
-	if (store_exec(c, sql, 0, NULL, endpoint_row, &r, err) != 0 || r.oom) {
+	if (sql_exec(c, sql, 0, NULL, endpoint_row, &r, err) != 0 || r.oom) {
 		free(r.v);
 		return r.oom ? tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory") : -1;
 	}
@@ -92,7 +92,7 @@ int store_webhook_get(struct store_conn *c, int64_t id, struct webhook *out, str
 	struct numbuf nb;
 	const char *p[1] = {store_num(&nb, id)};
 
-	if (store_exec(c, sql, 1, p, endpoint_row, &r, err) != 0 || r.oom) {
+	if (sql_exec(c, sql, 1, p, endpoint_row, &r, err) != 0 || r.oom) {
 		free(r.v);
 		return r.oom ? tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory") : -1;
 	}
@@ -113,7 +113,7 @@ int store_webhook_revoke(struct store_conn *c, int64_t id, int64_t now, struct t
 	const char *p[2] = {store_num(&nb[0], id), store_num(&nb[1], now)};
 	int64_t found = 0;
 
-	if (store_exec(c, sql, 2, p, store_i64_row, &found, err) != 0)
+	if (sql_exec(c, sql, 2, p, store_i64_row, &found, err) != 0)
 		return -1;
 	if (found == 0)
 		return tq_fail(err, TQ_NOT_FOUND, "not_found", "",
@@ -135,7 +135,7 @@ static int delivery_row(void *ctx, int query, int ncols, const char *const *vals
 	struct webhook_delivery_row *d;
 
 	(void)query;
-	if (ncols < 7 || store_grow((void **)&r->v, sizeof(*r->v), r->n, &r->cap) != 0) {
+	if (ncols < 7 || array_grow((void **)&r->v, sizeof(*r->v), r->n + 1, &r->cap) != 0) {
 		r->oom = 1;
 		return 1;
 	}
@@ -209,13 +209,13 @@ int store_webhook_deliveries(struct store_conn *c, int64_t endpoint_id, int limi
 
 	*out = NULL;
 	*n = 0;
-	if (store_exec(c, sql, 2, p, delivery_row, &r, err) != 0 || r.oom)
+	if (sql_exec(c, sql, 2, p, delivery_row, &r, err) != 0 || r.oom)
 		goto fail;
 	if (r.n > 0) {
 		const char *q[2] = {p[0], store_num(&nb[2], r.v[0].id)};
 		ar.v = r.v;
 		ar.n = r.n;
-		if (store_exec(c, attempts_sql, 2, q, attempt_row, &ar, err) != 0 || ar.oom) {
+		if (sql_exec(c, attempts_sql, 2, q, attempt_row, &ar, err) != 0 || ar.oom) {
 			r.oom = ar.oom;
 			goto fail;
 		}
@@ -305,8 +305,6 @@ int store_webhook_claim(struct store_conn *c, int max, int64_t now, int64_t leas
 	static const char sql_skip_locked[] = CLAIM_SQL " FOR UPDATE OF d SKIP LOCKED";
 	static const char lease_sql[] =
 	    "UPDATE webhook_deliveries SET lease_until = $2 WHERE id = $1";
-	const struct sql_backend *be = store_conn_backend(c);
-	void *db = store_conn_db(c);
 	struct claim_rows r = {out, max, 0, 0};
 	struct numbuf nb[3];
 	const char *p[2] = {store_num(&nb[0], now), store_num(&nb[1], max)};
@@ -314,23 +312,24 @@ int store_webhook_claim(struct store_conn *c, int max, int64_t now, int64_t leas
 	int i;
 
 	*n = 0;
-	if (be->begin(db, true, err) != 0)
+	if (sql_begin(c, true, err) != 0)
 		return -1;
-	if (store_exec(c, be->skip_locked ? sql_skip_locked : sql, 2, p, claim_row, &r, err) != 0 ||
+	if (sql_exec(c, sql_has(c, STORE_SKIP_LOCKED) ? sql_skip_locked : sql, 2, p, claim_row, &r,
+	             err) != 0 ||
 	    r.oom)
 		goto fail;
 	for (i = 0; i < r.n; i++) {
 		struct numbuf ib;
 		const char *q[2] = {store_num(&ib, out[i].delivery_id), until};
-		if (store_exec(c, lease_sql, 2, q, NULL, NULL, err) != 0)
+		if (sql_exec(c, lease_sql, 2, q, NULL, NULL, err) != 0)
 			goto fail;
 	}
-	if (be->commit(db, err) != 0)
+	if (sql_commit(c, err) != 0)
 		goto fail_committed;
 	*n = r.n;
 	return 0;
 fail:
-	be->rollback(db);
+	sql_rollback(c);
 fail_committed:
 	claims_free(out, r.n);
 	if (r.oom)
@@ -352,8 +351,6 @@ int store_webhook_record(struct store_conn *c, const struct webhook_record *r, s
 	    "NOT NULL";
 	static const char failing_sql[] = "UPDATE webhook_endpoints SET failing_since = "
 	                                  "COALESCE(failing_since, $2) WHERE id = $1";
-	const struct sql_backend *be = store_conn_backend(c);
-	void *db = store_conn_db(c);
 	struct numbuf nb[9];
 	const char *state = r->state == WEBHOOK_DELIVERED  ? "1"
 	                    : r->state == WEBHOOK_GIVEN_UP ? "2"
@@ -376,18 +373,18 @@ int store_webhook_record(struct store_conn *c, const struct webhook_record *r, s
 	                     r->response};
 	const char *pe[2] = {eid, now};
 
-	if (be->begin(db, true, err) != 0)
+	if (sql_begin(c, true, err) != 0)
 		return -1;
-	if (store_exec(c, delivery_sql, 6, pd, NULL, NULL, err) != 0 ||
-	    store_exec(c, attempt_sql, 7, pa, NULL, NULL, err) != 0)
+	if (sql_exec(c, delivery_sql, 6, pd, NULL, NULL, err) != 0 ||
+	    sql_exec(c, attempt_sql, 7, pa, NULL, NULL, err) != 0)
 		goto fail;
-	if (r->state == WEBHOOK_DELIVERED && store_exec(c, ok_sql, 1, pe, NULL, NULL, err) != 0)
+	if (r->state == WEBHOOK_DELIVERED && sql_exec(c, ok_sql, 1, pe, NULL, NULL, err) != 0)
 		goto fail;
-	if (r->state == WEBHOOK_GIVEN_UP && store_exec(c, failing_sql, 2, pe, NULL, NULL, err) != 0)
+	if (r->state == WEBHOOK_GIVEN_UP && sql_exec(c, failing_sql, 2, pe, NULL, NULL, err) != 0)
 		goto fail;
-	return be->commit(db, err);
+	return sql_commit(c, err);
 fail:
-	be->rollback(db);
+	sql_rollback(c);
 	return -1;
 }
 
@@ -398,5 +395,5 @@ int store_webhook_release(struct store_conn *c, int64_t delivery_id, struct tq_e
 	struct numbuf nb;
 	const char *p[1] = {store_num(&nb, delivery_id)};
 
-	return store_exec(c, sql, 1, p, NULL, NULL, err);
+	return sql_exec(c, sql, 1, p, NULL, NULL, err);
 }

@@ -2,7 +2,7 @@
  * Webhook endpoints and their outbox, in the store.
  *
  * An endpoint is a URL, a signing secret and a filter of event kinds. The
- * outbox is the table webhook_deliveries: store.c writes one row per live
+ * outbox is the table webhook_deliveries: the store writes one row per live
  * endpoint and event in the transaction that writes the event, so a
  * committed event always has its deliveries and a rolled-back one none.
  * The dispatcher (hooks/dispatch.h) then claims the head of each

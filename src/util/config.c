@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/bizdate.h"
-#include "domain/token.h"
 #include "util/config.h"
+#include "util/tz.h"
 
 int config_parse_database(const char *url, char *err, size_t errlen)
 {
@@ -70,40 +69,32 @@ bad:
 	return -1;
 }
 
-static int is_tzif(const char *path)
+bool config_prefix_valid(const char *prefix)
 {
-	char magic[4];
-	FILE *f = fopen(path, "rb");
-	int ok;
+	size_t n = strlen(prefix), i;
 
-	if (f == NULL)
-		return 0;
-	ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
-	fclose(f);
-	return ok;
+	if (n < 1 || n > 3)
+		return false;
+	for (i = 0; i < n; i++)
+		if (prefix[i] < 'A' || prefix[i] > 'Z')
+			return false;
+	return true;
 }
 
 int config_parse_timezone(const char *name, char *err, size_t errlen)
 {
-	const char *dir = getenv("TZDIR");
-	char path[1024];
-	const char *p;
+	struct tz *z;
 
-	if (name[0] == '\0' || name[0] == '/' || strstr(name, "..") != NULL || strlen(name) > 200)
-		goto bad;
-	for (p = name; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		      (*p >= '0' && *p <= '9') || strchr("/_+-", *p)))
-			goto bad;
-	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
-	if (is_tzif(path))
-		return 0;
-bad:
-	snprintf(err, errlen,
-	         "TOKENQ_TIMEZONE \"%.200s\" is not a known IANA time zone such as Europe/London "
-	         "or Asia/Kolkata.",
-	         name);
-	return -1;
+	/* "" would mean the system's zone to tz_open; as a setting it is no name at all. */
+	if (name[0] == '\0' || tz_open(name, &z, err, errlen) != 0) {
+		snprintf(err, errlen,
+		         "TOKENQ_TIMEZONE \"%.200s\" is not a known IANA time zone such as "
+		         "Europe/London or Asia/Kolkata.",
+		         name);
+		return -1;
+	}
+	tz_free(z);
+	return 0;
 }
 
 int config_parse_day_start(const char *s, int *minutes, char *err, size_t errlen)
@@ -180,7 +171,7 @@ int config_parse_queues(const char *spec, struct config *cfg, char *err, size_t 
 		memcpy(q->prefix, p, (size_t)(eq - p));
 		q->prefix[eq - p] = '\0';
 		namelen = name_length(eq + 1, len - (size_t)(eq - p) - 1);
-		if (!token_prefix_valid(q->prefix) || namelen < 1 || namelen > 40 ||
+		if (!config_prefix_valid(q->prefix) || namelen < 1 || namelen > 40 ||
 		    memchr(eq + 1, '=', len - (size_t)(eq - p) - 1) != NULL)
 			goto bad;
 		memcpy(q->name, eq + 1, len - (size_t)(eq - p) - 1);
@@ -285,7 +276,6 @@ int config_load(struct config *cfg, const char *database_flag, const char *liste
 		if (config_parse_timezone(tz, err, errlen) != 0)
 			return -1;
 		snprintf(cfg->timezone, sizeof(cfg->timezone), "%s", tz);
-		setenv("TZ", tz, 1);
 	}
 	if (config_parse_day_start(setting(NULL, "TOKENQ_DAY_START", "00:00"), &cfg->day_start_min,
 	                           err, errlen) != 0 ||
@@ -309,6 +299,5 @@ int config_load(struct config *cfg, const char *database_flag, const char *liste
 	    parse_ms("TOKENQ_WEBHOOK_POLL_MS", "1000", 10, 60000, &cfg->webhook_poll_ms, err,
 	             errlen) != 0)
 		return -1;
-	bizdate_configure(cfg->day_start_min);
 	return 0;
 }

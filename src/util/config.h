@@ -6,6 +6,7 @@
 #ifndef TOKENQ_CONFIG_H
 #define TOKENQ_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define MAX_QUEUES 32
@@ -35,8 +36,9 @@ struct config {
 
 /*
  * Fills cfg from the flags given (NULL when absent), the environment and the
- * defaults, and applies the time zone to the process (TZ) and to the business
- * date. Returns 0, or -1 with err set.
+ * defaults. Nothing process-wide is touched: the time zone is a name here,
+ * loaded by the venue that uses it (domain/venue.h). Returns 0, or -1 with
+ * err set.
  */
 int config_load(struct config *cfg, const char *database_flag, const char *listen_flag, char *err,
                 size_t errlen);
@@ -49,6 +51,9 @@ int config_parse_timezone(const char *name, char *err, size_t errlen);
 int config_parse_day_start(const char *s, int *minutes, char *err, size_t errlen);
 int config_parse_digits(const char *s, int *digits, char *err, size_t errlen);
 int config_parse_queues(const char *spec, struct config *cfg, char *err, size_t errlen);
+
+/* A queue prefix is 1 to 3 upper-case ASCII letters. */
+bool config_prefix_valid(const char *prefix);
 
 /* The queue with this prefix, or NULL. */
 const struct queue_conf *config_queue(const struct config *cfg, const char *prefix);

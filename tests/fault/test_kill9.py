@@ -1,6 +1,6 @@
 """kill -9 of the server under load (the rule "whatever the concurrency,
 crashes, failed requests or retries, the committed orders of a queue and day
-carry exactly the numbers 1..N, each once"; §2 "No error ever leaves a
+carry exactly the numbers 1..N, each once"; and "No error ever leaves a
 partial write behind").
 
 64 threads post orders over keep-alive connections, 30 % of them with an

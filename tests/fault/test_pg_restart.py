@@ -1,6 +1,6 @@
 """PostgreSQL restarted under load (the rule: 503 database_unavailable with
 Retry-After while the database cannot be reached, never a 500; /healthz 503;
-§4 "Public routes that need the database answer 503 while it is down").
+and "Public routes that need the database answer 503 while it is down").
 
 On a cluster of the test's own (tests/pg.sh, ports 55501-55509): 16 client
 threads create orders, every one with its own Idempotency-Key, and retry

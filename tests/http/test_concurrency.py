@@ -1,6 +1,6 @@
 """Concurrency and shutdown: gapless unique numbers under parallel load
 (the numbering rule), and SIGTERM draining in-flight requests without losing an
-acknowledged order (§3 serve)."""
+acknowledged order (docs/tokenq.1, serve: SIGTERM drains)."""
 
 import http.client
 import json

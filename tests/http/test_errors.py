@@ -279,7 +279,7 @@ def test_item_bounds_accepted(api, it):
 
 
 def test_error_status_and_code_in_detail_example(api):
-    """The example of §2: items[1].quantity out of range."""
+    """The example in docs/api.md (Problem codes): items[1].quantity out of range."""
     r = api.post("/api/orders", {"queue": "A", "items": [ITEM, item(quantity=5000)]})
     b = assert_problem(r, 422, "invalid_item", "items[1].quantity")
     assert b["title"] == "Unprocessable Content"

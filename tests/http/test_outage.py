@@ -1,5 +1,5 @@
 """PostgreSQL stopped under a running server (docs/api.md: 503
-database_unavailable, /healthz, §4 "Public routes that need the database
+database_unavailable, /healthz, and "Public routes that need the database
 answer 503 while it is down"): refusals while it is down, recovery by itself,
 and no acknowledged order lost. These stop the shared test PostgreSQL, so
 they run last (`-m outage` selects them) and always start it again."""

@@ -28,14 +28,17 @@
 #include <libpq-fe.h>
 
 #include "domain/issuer.h"
+#include "domain/orders.h"
 #include "domain/order.h"
 #include "domain/status.h"
 #include "store/migrate.h"
 #include "store/reports.h"
+#include "store/store-internal.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/embed.h"
 #include "util/log.h"
+#include "util/num.h"
 #include "util/sha256.h"
 
 static const char *backend;  /* "sqlite" or "postgresql" */
@@ -1158,7 +1161,7 @@ static void *ev_writer_thread(void *arg)
 			int64_t id = w->sh->ids[(unsigned)rand_r(&w->seed) % 40];
 			bool recall = (unsigned)rand_r(&w->seed) % 5 == 0;
 			enum order_status to = targets[(unsigned)rand_r(&w->seed) % 4];
-			rc = store_change_status(c, id, to, recall, now_ms(), &o, &err);
+			rc = orders_change(c, id, to, recall, now_ms(), &o, &err);
 			if (rc == 0) {
 				order_release(&o);
 				w->moved++;
@@ -1332,7 +1335,7 @@ static void expect_refused(struct store_conn *c, int64_t id, enum order_status t
 	struct tq_error err;
 
 	tq_error_clear(&err);
-	if (store_change_status(c, id, to, recall, 5000000, &o, &err) == 0)
+	if (orders_change(c, id, to, recall, 5000000, &o, &err) == 0)
 		fail_msg("order %" PRId64 ": %s to %s was allowed", id, recall ? "recall" : "move",
 		         status_name(to));
 	assert_int_equal(err.status, TQ_CONFLICT);
@@ -1370,7 +1373,7 @@ static void test_status_changes(void **state)
 
 	expect_refused(d->c, id, ST_PENDING, false); /* to itself */
 	expect_refused(d->c, id, ST_READY, true);    /* recall before READY */
-	assert_int_equal(store_change_status(d->c, id, ST_PREPARING, false, 1000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, id, ST_PREPARING, false, 1000, &o, &err), 0);
 	assert_int_equal(o.status, ST_PREPARING);
 	assert_int_equal(o.updated_at, 1000);
 	assert_int_equal(o.ready_at, 0);
@@ -1378,18 +1381,18 @@ static void test_status_changes(void **state)
 	expect_refused(d->c, id, ST_PREPARING, false);
 	expect_refused(d->c, id, ST_PENDING, false); /* backwards */
 	expect_refused(d->c, id, ST_PREPARING, true);
-	assert_int_equal(store_change_status(d->c, id, ST_READY, false, 2000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, id, ST_READY, false, 2000, &o, &err), 0);
 	assert_int_equal(o.status, ST_READY);
 	assert_int_equal(o.ready_at, 2000);
 	order_release(&o);
 	/* recall: an event, a new updated_at, the same status and ready_at */
-	assert_int_equal(store_change_status(d->c, id, ST_READY, true, 3000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, id, ST_READY, true, 3000, &o, &err), 0);
 	assert_int_equal(o.status, ST_READY);
 	assert_int_equal(o.updated_at, 3000);
 	assert_int_equal(o.ready_at, 2000);
 	order_release(&o);
 	expect_refused(d->c, id, ST_PREPARING, false);
-	assert_int_equal(store_change_status(d->c, id, ST_COMPLETED, false, 4000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, id, ST_COMPLETED, false, 4000, &o, &err), 0);
 	assert_int_equal(o.status, ST_COMPLETED);
 	assert_int_equal(o.ready_at, 2000); /* set once */
 	order_release(&o);
@@ -1415,25 +1418,24 @@ static void test_status_changes(void **state)
 	r = issue1(d->c, &in, "2030-10-01", NULL, NULL, &rc);
 	id2 = r.order_id;
 	assert_int_equal(r.sequence, 2);
-	assert_int_equal(store_change_status(d->c, id2, ST_READY, false, 6000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, id2, ST_READY, false, 6000, &o, &err), 0);
 	assert_int_equal(o.ready_at, 6000);
 	order_release(&o);
-	assert_int_equal(store_change_status(d->c, id2, ST_CANCELLED, false, 7000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, id2, ST_CANCELLED, false, 7000, &o, &err), 0);
 	assert_int_equal(o.status, ST_CANCELLED);
 	assert_int_equal(o.ready_at, 6000);
 	order_release(&o);
 	expect_refused(d->c, id2, ST_COMPLETED, false);
 	r = issue1(d->c, &in, "2030-10-01", NULL, NULL, &rc);
-	assert_int_equal(store_change_status(d->c, r.order_id, ST_COMPLETED, false, 8000, &o, &err),
-	                 0);
+	assert_int_equal(orders_change(d->c, r.order_id, ST_COMPLETED, false, 8000, &o, &err), 0);
 	order_release(&o);
 
 	/* unknown orders, and a refusal writes nothing */
 	before = count_events(d->c);
 	tq_error_clear(&err);
-	assert_int_equal(store_change_status(d->c, 999999, ST_READY, false, 1, &o, &err), -1);
+	assert_int_equal(orders_change(d->c, 999999, ST_READY, false, 1, &o, &err), -1);
 	assert_int_equal(err.status, TQ_NOT_FOUND);
-	assert_int_equal(store_change_status(d->c, 999999, ST_READY, true, 1, &o, &err), -1);
+	assert_int_equal(orders_change(d->c, 999999, ST_READY, true, 1, &o, &err), -1);
 	assert_int_equal(err.status, TQ_NOT_FOUND);
 	assert_int_equal(store_get_order(d->c, 999999, &o, &err), -1);
 	assert_int_equal(err.status, TQ_NOT_FOUND);
@@ -1476,7 +1478,7 @@ static void *patch_thread(void *arg)
 		pthread_barrier_wait(&w->sh->start);
 		if (c != NULL) {
 			enum order_status to = targets[(w->index + round) % 4];
-			if (store_change_status(c, w->sh->id, to, false, now_ms(), &o, &err) == 0) {
+			if (orders_change(c, w->sh->id, to, false, now_ms(), &o, &err) == 0) {
 				order_release(&o);
 				w->ok++;
 			} else if (err.status == TQ_CONFLICT &&
@@ -1593,8 +1595,8 @@ static void test_reads(void **state)
 	}
 	issue_ok(d->c, &a, "2030-11-02");
 	/* A: ids[0], ids[2], ids[4] are numbers 1, 2, 3; A-001 was ready after 90 s */
-	assert_int_equal(
-	    store_change_status(d->c, ids[0], ST_READY, false, created[0] + 90000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, ids[0], ST_READY, false, created[0] + 90000, &o, &err),
+	                 0);
 	order_release(&o);
 
 	memset(&f, 0, sizeof(f));
@@ -1649,7 +1651,7 @@ static void test_reads(void **state)
 	assert_int_equal(pace.gap_seconds, -1); /* one ready order: no gap yet */
 	/* A-002 ready 45 s after A-001: the pace's gap */
 	assert_int_equal(
-	    store_change_status(d->c, ids[2], ST_READY, false, created[0] + 135000, &o, &err), 0);
+	    orders_change(d->c, ids[2], ST_READY, false, created[0] + 135000, &o, &err), 0);
 	order_release(&o);
 	assert_int_equal(store_recent_pace(d->c, "A", "2030-11-01", &pace, &err), 0);
 	assert_int_equal(pace.gap_seconds, 45);
@@ -1693,7 +1695,7 @@ static void test_many_statements(void **state)
 	assert_int_equal(r[2].sequence, 3);
 	expect_gapless(d->c, "A", "2030-12-01", 3);
 	expect_gapless(d->c, "A", "2030-12-02", 1);
-	assert_int_equal(store_change_status(d->c, r[1].order_id, ST_READY, false, 1, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, r[1].order_id, ST_READY, false, 1, &o, &err), 0);
 	order_release(&o);
 	assert_int_equal(store_order_history(d->c, r[1].order_id, &ev, &n, &err), 0);
 	assert_int_equal(n, 2);
@@ -1723,7 +1725,7 @@ static void move(struct store_conn *c, int64_t id, enum order_status to, int64_t
 	struct order o;
 	struct tq_error err;
 
-	if (store_change_status(c, id, to, false, at, &o, &err) != 0)
+	if (orders_change(c, id, to, false, at, &o, &err) != 0)
 		fail_msg("order %" PRId64 " to %s: %s", id, status_name(to), err.detail);
 	order_release(&o);
 }
@@ -1757,7 +1759,7 @@ static void test_day_stats(void **state)
 	move(d->c, o3, ST_CANCELLED, utc_ms(11, 9));
 	move(d->c, o5, ST_COMPLETED, utc_ms(11, 40)); /* never READY */
 
-	assert_int_equal(reports_day_stats(d->c, "2030-12-05", "A", &st, &err), 0);
+	assert_int_equal(reports_day_stats(d->c, "2030-12-05", "A", NULL, &st, &err), 0);
 	assert_int_equal(st.orders, 5);
 	assert_int_equal(st.by_status[ST_PENDING], 1);
 	assert_int_equal(st.by_status[ST_PREPARING], 0);
@@ -1772,12 +1774,12 @@ static void test_day_stats(void **state)
 	for (h = 0; h < 24; h++)
 		assert_int_equal(st.per_hour[h], h == 10 || h == 11 ? 2 : h == 13 ? 1 : 0);
 
-	assert_int_equal(reports_day_stats(d->c, "2030-12-05", NULL, &st, &err), 0);
+	assert_int_equal(reports_day_stats(d->c, "2030-12-05", NULL, NULL, &st, &err), 0);
 	assert_int_equal(st.orders, 6);
 	assert_int_equal(st.revenue, 4 * a.total + b.total);
 	assert_int_equal(st.per_hour[12], 1);
 
-	assert_int_equal(reports_day_stats(d->c, "2030-12-06", NULL, &st, &err), 0);
+	assert_int_equal(reports_day_stats(d->c, "2030-12-06", NULL, NULL, &st, &err), 0);
 	assert_int_equal(st.orders, 0);
 	assert_int_equal(st.revenue, 0);
 	assert_int_equal(st.prep_count, 0);

@@ -1,8 +1,8 @@
 /*
  * Unit tests for the business date (src/domain/bizdate.h): the venue's date
  * in its own zone, with a configurable start of day, right across DST gaps
- * and repeated hours, and never the UTC date. Zones are switched in-process
- * with setenv("TZ") followed by bizdate_configure().
+ * and repeated hours, and never the UTC date. Each zone is loaded as a value
+ * (util/tz.h) into a calendar of its own; nothing touches the process's TZ.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "domain/bizdate.h"
+#include "util/tz.h"
 
 /* Milliseconds since the epoch of a UTC wall-clock time. */
 static int64_t utc(int y, int mo, int d, int h, int mi, int s)
@@ -32,10 +33,21 @@ static int64_t utc(int y, int mo, int d, int h, int mi, int s)
 	return (int64_t)timegm(&tm) * 1000;
 }
 
+static struct tz *cur_zone;
+static struct bizdate cal;
+static char zone_name[64];
+
 static void zone(const char *tz, int day_start_min)
 {
-	assert_int_equal(setenv("TZ", tz, 1), 0);
-	bizdate_configure(day_start_min);
+	char err[256];
+
+	if (cur_zone != NULL) {
+		bizdate_release(&cal);
+		tz_free(cur_zone);
+	}
+	assert_int_equal(tz_open(tz, &cur_zone, err, sizeof(err)), 0);
+	bizdate_init(&cal, cur_zone, day_start_min);
+	snprintf(zone_name, sizeof(zone_name), "%s", tz);
 }
 
 static void expect_date(int64_t ms, const char *want)
@@ -43,10 +55,10 @@ static void expect_date(int64_t ms, const char *want)
 	char got[BIZDATE_LEN];
 
 	memset(got, 'x', sizeof(got));
-	bizdate_of(ms, got);
+	bizdate_of(&cal, ms, got);
 	if (strcmp(got, want) != 0)
 		fail_msg("instant %lld ms (TZ=%s): business date %s, expected %s", (long long)ms,
-		         getenv("TZ"), got, want);
+		         zone_name, got, want);
 }
 
 /* The calendar date before date (both YYYY-MM-DD). */
@@ -65,14 +77,14 @@ static void prev_date(const char *date, char out[BIZDATE_LEN])
 	assert_int_equal(strftime(out, BIZDATE_LEN, "%Y-%m-%d", &tm), 10);
 }
 
-/* bizdate_start(date) is the first instant of date: start-1ms is the day before. */
+/* bizdate_start(&cal, date) is the first instant of date: start-1ms is the day before. */
 static void expect_start(const char *date, int64_t want_ms)
 {
 	char prev[BIZDATE_LEN];
-	int64_t start = bizdate_start(date);
+	int64_t start = bizdate_start(&cal, date);
 
 	if (want_ms >= 0 && start != want_ms)
-		fail_msg("TZ=%s: %s starts at %lld ms, expected %lld", getenv("TZ"), date,
+		fail_msg("TZ=%s: %s starts at %lld ms, expected %lld", zone_name, date,
 		         (long long)start, (long long)want_ms);
 	assert_true(start > 0);
 	expect_date(start, date);
@@ -87,15 +99,15 @@ static void expect_monotonic(int64_t from, int64_t to, int64_t step)
 	char last[BIZDATE_LEN], cur[BIZDATE_LEN], prev[BIZDATE_LEN];
 	int64_t t;
 
-	bizdate_of(from, last);
+	bizdate_of(&cal, from, last);
 	for (t = from + step; t <= to; t += step) {
-		bizdate_of(t, cur);
+		bizdate_of(&cal, t, cur);
 		if (strcmp(cur, last) == 0)
 			continue;
 		prev_date(cur, prev);
 		if (strcmp(prev, last) != 0)
 			fail_msg("TZ=%s: at %lld ms the business date went from %s to %s",
-			         getenv("TZ"), (long long)t, last, cur);
+			         zone_name, (long long)t, last, cur);
 		memcpy(last, cur, sizeof(last));
 	}
 }
@@ -265,11 +277,11 @@ static void test_start_agrees_with_of(void **state)
 				expect_start(dates[d], -1);
 		}
 	zone("UTC", 0);
-	assert_int_equal(bizdate_start("2026-02-29"), -1);
-	assert_int_equal(bizdate_start("nonsense"), -1);
+	assert_int_equal(bizdate_start(&cal, "2026-02-29"), -1);
+	assert_int_equal(bizdate_start(&cal, "nonsense"), -1);
 }
 
-/* Changing the zone and calling bizdate_configure forgets the previous zone's days. */
+/* Changing the zone forgets the previous zone's days. */
 static void test_reconfigure(void **state)
 {
 	int64_t t = utc(2026, 11, 26, 20, 0, 0);
@@ -297,7 +309,7 @@ static void test_skipped_day(void **state)
 	zone("Pacific/Apia", 0);
 	expect_date(utc(2011, 12, 30, 9, 59, 59), "2011-12-29");
 	expect_date(utc(2011, 12, 30, 10, 0, 0), "2011-12-31");
-	assert_int_equal(bizdate_start("2011-12-31"), utc(2011, 12, 30, 10, 0, 0));
+	assert_int_equal(bizdate_start(&cal, "2011-12-31"), utc(2011, 12, 30, 10, 0, 0));
 	expect_date(utc(2011, 12, 30, 10, 0, 0) - 1, "2011-12-29");
 	expect_start("2011-12-29", utc(2011, 12, 29, 10, 0, 0));
 	expect_start("2012-01-01", utc(2011, 12, 31, 10, 0, 0));
@@ -348,6 +360,17 @@ static void test_valid(void **state)
 			fail_msg("\"%s\" should not be a valid date", bad[i]);
 }
 
+static int free_zone(void **state)
+{
+	(void)state;
+	if (cur_zone != NULL) {
+		bizdate_release(&cal);
+		tz_free(cur_zone);
+		cur_zone = NULL;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,5 +386,5 @@ int main(void)
 	    cmocka_unit_test(test_valid),
 	};
 
-	return cmocka_run_group_tests_name("bizdate", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("bizdate", tests, NULL, free_zone);
 }

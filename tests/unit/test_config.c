@@ -330,7 +330,6 @@ static void test_load(void **state)
 	assert_string_equal(cfg.listen_host, "0.0.0.0");
 	assert_int_equal(cfg.listen_port, 9000);
 	assert_string_equal(cfg.timezone, "Asia/Kolkata");
-	assert_string_equal(getenv("TZ"), "Asia/Kolkata");
 	assert_int_equal(cfg.day_start_min, 240);
 	assert_int_equal(cfg.token_digits, 4);
 	assert_int_equal(cfg.nqueues, 2);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "domain/error.h"
+#include "util/error.h"
 
 int tq_fail(struct tq_error *err, enum tq_status status, const char *code, const char *field,
             const char *fmt, ...)

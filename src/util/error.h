@@ -1,10 +1,10 @@
 /*
  * The project-wide outcome of an operation. The domain and the stores speak
- * only in these; http_status_for() in src/http/server.c maps them to HTTP in
+ * only in these; http_status_for() in src/http/reply.c maps them to HTTP in
  * one place.
  */
-#ifndef TOKENQ_ERROR_H
-#define TOKENQ_ERROR_H
+#ifndef TOKENQ_UTIL_ERROR_H
+#define TOKENQ_UTIL_ERROR_H
 
 enum tq_status {
 	TQ_OK = 0,

@@ -1,0 +1,110 @@
+/*
+ * The façade's life and new orders: checking a new order and its
+ * idempotency key, dating it in the venue's day, and handing it to the
+ * issuer (see tq.h).
+ *
+ * Idempotency, end to end: the key's form is checked here; a key already
+ * in flight in this process is refused by the issuer
+ * (idempotency_key_in_use); the store claims the key in the order's own
+ * transaction, so a key committed by any server answers with that order
+ * (ISSUE_REPLAYED) or, for another body, idempotency_key_reused. The body's
+ * sha256 is what "the same request" means.
+ */
+#include <string.h>
+
+#include "domain/order.h"
+#include "domain/tq.h"
+#include "util/log.h"
+#include "util/sha256.h"
+
+int tq_init(struct tq *tq, const struct config *cfg, struct store *store, struct tq_error *err)
+{
+	char why[300];
+
+	memset(tq, 0, sizeof(*tq));
+	tq->cfg = cfg;
+	tq->store = store;
+	if (venue_init(&tq->venue, cfg, why, sizeof(why)) != 0)
+		return tq_fail(err, TQ_INVALID, "invalid_timezone", "timezone", "%s", why);
+	return 0;
+}
+
+void tq_release(struct tq *tq)
+{
+	venue_release(&tq->venue);
+}
+
+void tq_today(struct tq *tq, char out[BIZDATE_LEN])
+{
+	venue_today(&tq->venue, out);
+}
+
+int tq_ping(struct tq_session *s, struct tq_error *err)
+{
+	if (s->conn == NULL)
+		return tq_fail(err, TQ_UNAVAILABLE, "database_unavailable", "",
+		               "the database cannot be reached");
+	return store_ping(s->conn, err);
+}
+
+int tq_day_stats(struct tq_session *s, const char *date, const char *queue, struct day_stats *out,
+                 struct tq_error *err)
+{
+	return reports_day_stats(s->conn, date, queue, s->tq->venue.zone, out, err);
+}
+
+int tq_last_event_id(struct tq_session *s, int64_t *id, struct tq_error *err)
+{
+	return store_last_event_id(s->conn, id, err);
+}
+
+static bool idempotency_key_valid(const char *k)
+{
+	size_t n = strlen(k), i;
+
+	if (n < 1 || n > 255)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* On the issuer's thread: wake the hub for a committed order, then tell the caller. */
+static void issued(struct issue_req *ir, void *ctx)
+{
+	struct tq_new_order *no = ctx;
+
+	if (ir->outcome == ISSUE_CREATED && no->tq->committed != NULL)
+		no->tq->committed(no->tq->committed_ctx);
+	no->done(ir, no->ctx);
+}
+
+int tq_order_submit(struct tq *tq, const json_t *body, const char *raw, size_t rawlen,
+                    const char *idem_key, struct tq_new_order *no, issue_done_fn done, void *ctx,
+                    struct tq_error *err)
+{
+	memset(no, 0, sizeof(*no));
+	if (idem_key != NULL && !idempotency_key_valid(idem_key))
+		return tq_fail(err, TQ_INVALID, "invalid_field", "Idempotency-Key",
+		               "Idempotency-Key must be 1 to 255 visible ASCII characters");
+	if (order_validate(body, tq->cfg, &no->order, err) != 0)
+		return -1;
+	no->tq = tq;
+	no->done = done;
+	no->ctx = ctx;
+	no->issue.in = &no->order;
+	no->issue.now = now_ms();
+	venue_date_of(&tq->venue, no->issue.now, no->issue.business_date);
+	if (idem_key != NULL) {
+		no->issue.idem_key = idem_key;
+		sha256_hex(raw ? raw : "", rawlen, no->issue.idem_hash);
+	}
+	issuer_submit(tq->issuer, &no->issue, issued, no);
+	return 0;
+}
+
+void tq_new_order_release(struct tq_new_order *no)
+{
+	order_input_release(&no->order);
+}

@@ -1,0 +1,383 @@
+/*
+ * Issuing orders: a batch of new orders in one transaction, with their
+ * idempotency keys claimed, their queue-day counters moved forward and
+ * their creation events recorded (see store_issue_batch in store.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store-internal.h"
+#include "util/log.h"
+
+/*
+ * A batch is written in three round trips on PostgreSQL (libpq pipelines;
+ * on SQLite the same statements run in-process):
+ *   1. BEGIN and the claims of the idempotency keys (only when keys are given);
+ *   2. [BEGIN,] each (queue, day) counter moved forward by its number of
+ *      orders, the event ids taken, and the orders inserted with numbers
+ *      computed from the counter row;
+ *   3. the creation events, the keys' order ids, the NOTIFY, and COMMIT.
+ * The counter rows are locked from step 2 to the commit, so the numbers of
+ * concurrent batches (from other servers) cannot interleave.
+ */
+
+struct batch {
+	struct issue_req *const *reqs;
+	size_t n;
+	int *included;    /* per request: 1 while it is to be created */
+	size_t *stmt_req; /* the request an order INSERT (or key claim) was for */
+	size_t nstmt_req;
+	size_t first_insert; /* index of the first order INSERT in its batch */
+	int64_t event_last;  /* event_counter.last after taking the ids */
+	char (*nums)[NUM_LEN];
+	size_t nnums;
+};
+
+static const char *bnum(struct batch *b, int64_t v)
+{
+	char *s = b->nums[b->nnums++];
+
+	snprintf(s, NUM_LEN, "%" PRId64, v);
+	return s;
+}
+
+static int claimed_row(void *ctx, int query, int ncols, const char *const *vals)
+{
+	struct batch *b = ctx;
+
+	(void)ncols;
+	(void)vals;
+	if (query >= 1 && (size_t)query - 1 < b->nstmt_req)
+		b->included[b->stmt_req[query - 1]] = 1;
+	return 0;
+}
+
+static int claim_keys(struct store_conn *c, struct batch *b, struct sql_stmt *st, const char **p,
+                      struct tq_error *err)
+{
+	static const char sql[] =
+	    "INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES ($1, $2, $3) "
+	    "ON CONFLICT (key) DO NOTHING RETURNING key";
+	size_t i, k = 0;
+
+	st[0] = (struct sql_stmt){c->be->begin_sql, 0, NULL};
+	for (i = 0; i < b->n; i++) {
+		const struct issue_req *r = b->reqs[i];
+		if (r->idem_key == NULL) {
+			b->included[i] = 1;
+			continue;
+		}
+		p[3 * k] = r->idem_key;
+		p[3 * k + 1] = r->idem_hash;
+		p[3 * k + 2] = bnum(b, r->now);
+		b->stmt_req[k] = i;
+		st[1 + k] = (struct sql_stmt){sql, 3, &p[3 * k]};
+		k++;
+	}
+	b->nstmt_req = k;
+	if (k == 0)
+		return 0;
+	return sql_exec_batch(c, st, (int)(k + 1), claimed_row, b, err);
+}
+
+static bool same_day_queue(const struct issue_req *a, const struct issue_req *b)
+{
+	return strcmp(a->in->queue, b->in->queue) == 0 &&
+	       strcmp(a->business_date, b->business_date) == 0;
+}
+
+static int group_cmp(const struct issue_req *a, const struct issue_req *b)
+{
+	int c = strcmp(a->in->queue, b->in->queue);
+
+	return c != 0 ? c : strcmp(a->business_date, b->business_date);
+}
+
+static int insert_row(void *ctx, int query, int ncols, const char *const *vals)
+{
+	struct batch *b = ctx;
+	size_t k;
+
+	if (query == (int)b->first_insert - 1 && ncols >= 1) {
+		b->event_last = store_i64(vals[0]); /* the event counter's RETURNING */
+		return 0;
+	}
+	if ((size_t)query < b->first_insert || ncols < 2)
+		return 0;
+	k = (size_t)query - b->first_insert;
+	if (k < b->nstmt_req) {
+		b->reqs[b->stmt_req[k]]->order_id = store_i64(vals[0]);
+		b->reqs[b->stmt_req[k]]->sequence = store_i64(vals[1]);
+	}
+	return 0;
+}
+
+/*
+ * Step 2: counters, event ids, orders. With begin, the statement list opens
+ * the transaction too. A fault injected after the counters splits it.
+ */
+static int insert_orders(struct store_conn *c, struct batch *b, size_t count, bool begin,
+                         struct sql_stmt *st, const char **p, struct tq_error *err)
+{
+	static const char counter_sql[] =
+	    "INSERT INTO counters (queue, business_date, last) VALUES ($1, $2, $3) "
+	    "ON CONFLICT (queue, business_date) DO UPDATE SET last = counters.last + excluded.last "
+	    "RETURNING last";
+	static const char events_sql[] = "UPDATE event_counter SET last = last + $1 WHERE one = 1 "
+	                                 "RETURNING last";
+	static const char order_sql[] =
+	    "INSERT INTO orders (queue, business_date, sequence, status, items, total, note, "
+	    "created_at, updated_at) SELECT queue, business_date, last - $3, 'PENDING', $4, $5, "
+	    "$6, "
+	    "$7, $7 FROM counters WHERE queue = $1 AND business_date = $2 RETURNING id, sequence";
+	size_t i, j, ns = 0, np = 0, split;
+	int64_t *after = calloc(b->n + 1, sizeof(*after)); /* orders after each in its group */
+	char *counted = calloc(b->n + 1, 1);
+
+	if (after == NULL || counted == NULL) {
+		free(after);
+		free(counted);
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	}
+	if (begin)
+		st[ns++] = (struct sql_stmt){c->be->begin_sql, 0, NULL};
+	/* One upsert per (queue, day), taken in sorted order so that concurrent
+	 * batches lock the counter rows in the same order and cannot deadlock. */
+	for (i = 0; i < b->n; i++) {
+		if (!b->included[i])
+			continue;
+		for (j = 0; j < b->n; j++)
+			if (j > i && b->included[j] && same_day_queue(b->reqs[i], b->reqs[j]))
+				after[i]++;
+	}
+	for (;;) {
+		const struct issue_req *next = NULL;
+		int64_t group = 0;
+		for (i = 0; i < b->n; i++) {
+			const struct issue_req *r = b->reqs[i];
+			if (b->included[i] && !counted[i] &&
+			    (next == NULL || group_cmp(r, next) < 0))
+				next = r;
+		}
+		if (next == NULL)
+			break;
+		for (i = 0; i < b->n; i++) {
+			if (b->included[i] && same_day_queue(b->reqs[i], next)) {
+				counted[i] = 1;
+				group++;
+			}
+		}
+		p[np] = next->in->queue;
+		p[np + 1] = next->business_date;
+		p[np + 2] = bnum(b, group);
+		st[ns++] = (struct sql_stmt){counter_sql, 3, &p[np]};
+		np += 3;
+	}
+	split = ns;
+	p[np] = bnum(b, (int64_t)count);
+	st[ns++] = (struct sql_stmt){events_sql, 1, &p[np]};
+	np += 1;
+	b->first_insert = ns;
+	b->nstmt_req = 0;
+	for (i = 0; i < b->n; i++) {
+		const struct issue_req *r = b->reqs[i];
+		if (!b->included[i])
+			continue;
+		p[np] = r->in->queue;
+		p[np + 1] = r->business_date;
+		p[np + 2] = bnum(b, after[i]); /* the number is the counter's last minus this */
+		p[np + 3] = r->in->items_json;
+		p[np + 4] = bnum(b, r->in->total);
+		p[np + 5] = r->in->note;
+		p[np + 6] = bnum(b, r->now);
+		st[ns++] = (struct sql_stmt){order_sql, 7, &p[np]};
+		b->stmt_req[b->nstmt_req++] = i;
+		np += 7;
+	}
+	free(after);
+	free(counted);
+	if (store_fault("after_counter")) {
+		if (sql_exec_batch(c, st, (int)split, NULL, NULL, err) != 0)
+			return -1;
+		return sql_fault("after_counter", err);
+	}
+	if (sql_exec_batch(c, st, (int)ns, insert_row, b, err) != 0)
+		return -1;
+	for (i = 0; i < b->nstmt_req; i++)
+		if (b->reqs[b->stmt_req[i]]->order_id <= 0 ||
+		    b->reqs[b->stmt_req[i]]->sequence <= 0)
+			return tq_fail(err, TQ_INTERNAL, "database_error", "",
+			               "an order was not stored");
+	if (b->event_last < (int64_t)count)
+		return tq_fail(err, TQ_INTERNAL, "database_error", "",
+		               "the event counter is missing");
+	return 0;
+}
+
+/* Step 3: creation events, keys, NOTIFY and COMMIT. */
+static int finish_batch(struct store_conn *c, struct batch *b, size_t count, struct sql_stmt *st,
+                        const char **p, struct tq_error *err)
+{
+	static const char events_sql[] =
+	    "INSERT INTO events (id, order_id, kind, status, previous_status, at) "
+	    "VALUES ($1, $2, 'token', 'PENDING', NULL, $3)";
+	static const char keys_sql[] = "UPDATE idempotency_keys SET order_id = $2 WHERE key = $1";
+	static const char commit_sql[] = "COMMIT";
+	int64_t first = b->event_last - (int64_t)count + 1;
+	size_t i, k = 0, ns = 0, np = 0;
+	bool fail_before_commit = store_fault("after_events");
+
+	for (i = 0; i < b->n; i++) {
+		const struct issue_req *r = b->reqs[i];
+		if (!b->included[i])
+			continue;
+		p[np] = bnum(b, first + (int64_t)k++);
+		p[np + 1] = bnum(b, r->order_id);
+		p[np + 2] = bnum(b, r->now);
+		st[ns++] = (struct sql_stmt){events_sql, 3, &p[np]};
+		np += 3;
+		if (r->idem_key != NULL) {
+			p[np] = r->idem_key;
+			p[np + 1] = bnum(b, r->order_id);
+			st[ns++] = (struct sql_stmt){keys_sql, 2, &p[np]};
+			np += 2;
+		}
+	}
+	p[np] = bnum(b, first);
+	p[np + 1] = bnum(b, b->event_last);
+	st[ns++] = (struct sql_stmt){store_outbox_sql, 2, &p[np]};
+	np += 2;
+	if (c->be->notify_sql != NULL)
+		st[ns++] = (struct sql_stmt){c->be->notify_sql, 0, NULL};
+	if (!fail_before_commit)
+		st[ns++] = (struct sql_stmt){commit_sql, 0, NULL};
+	if (sql_exec_batch(c, st, (int)ns, NULL, NULL, err) != 0)
+		return -1;
+	return sql_fault("after_events", err);
+}
+
+/* Answers a request whose key another transaction had claimed. */
+static void answer_from_key(struct store_conn *c, struct issue_req *r)
+{
+	char hash[65];
+	int64_t order_id = 0;
+	int found = store_idem_find(c, r->idem_key, hash, &order_id, &r->err);
+
+	if (found < 0) {
+		r->outcome = ISSUE_FAILED;
+	} else if (found == 0 || order_id <= 0) {
+		r->outcome = ISSUE_FAILED;
+		tq_fail(&r->err, TQ_CONFLICT, "idempotency_key_in_use", "Idempotency-Key",
+		        "another request with this Idempotency-Key is still running; retry");
+	} else if (strcmp(hash, r->idem_hash) != 0) {
+		r->outcome = ISSUE_FAILED;
+		tq_fail(&r->err, TQ_INVALID, "idempotency_key_reused", "Idempotency-Key",
+		        "this Idempotency-Key was used with another request body");
+	} else {
+		r->outcome = ISSUE_REPLAYED;
+		r->order_id = order_id;
+	}
+}
+
+int store_issue_batch(struct store_conn *c, struct issue_req *const *reqs, size_t n,
+                      struct tq_error *err)
+{
+	struct batch b;
+	struct sql_stmt *st = NULL;
+	const char **p = NULL;
+	size_t i, count = 0;
+	bool begun = false;
+	int rc = -1;
+
+	memset(&b, 0, sizeof(b));
+	b.reqs = reqs;
+	b.n = n;
+	b.included = calloc(n + 1, sizeof(*b.included));
+	b.stmt_req = calloc(n + 1, sizeof(*b.stmt_req));
+	b.nums = calloc(6 * n + 8, sizeof(*b.nums));
+	st = calloc(3 * n + 8, sizeof(*st));
+	p = calloc(12 * n + 16, sizeof(*p));
+	if (b.included == NULL || b.stmt_req == NULL || b.nums == NULL || st == NULL || p == NULL) {
+		tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		reqs[i]->order_id = 0;
+		reqs[i]->sequence = 0;
+		reqs[i]->outcome = ISSUE_FAILED;
+		tq_error_clear(&reqs[i]->err);
+	}
+	if (claim_keys(c, &b, st, p, err) != 0)
+		goto rollback;
+	begun = b.nstmt_req > 0;
+	for (i = 0; i < n; i++)
+		count += (size_t)b.included[i];
+	if (count > 0) {
+		b.nnums = 0;
+		if (insert_orders(c, &b, count, !begun, st, p, err) != 0)
+			goto rollback;
+		b.nnums = 0;
+		if (finish_batch(c, &b, count, st, p, err) != 0)
+			goto rollback;
+	} else if (begun && sql_commit(c, err) != 0) {
+		goto rollback;
+	}
+	for (i = 0; i < n; i++) {
+		if (b.included[i])
+			reqs[i]->outcome = ISSUE_CREATED;
+		else
+			answer_from_key(c, reqs[i]);
+	}
+	rc = 0;
+	goto out;
+rollback:
+	sql_rollback(c);
+	for (i = 0; i < n; i++) {
+		reqs[i]->order_id = 0;
+		reqs[i]->sequence = 0;
+	}
+out:
+	free(b.included);
+	free(b.stmt_req);
+	free(b.nums);
+	free(st);
+	free(p);
+	return rc;
+}
+
+struct idem_row {
+	char *hash;
+	int64_t *order_id;
+	int found;
+};
+
+static int idem_row(void *ctx, int query, int ncols, const char *const *vals)
+{
+	struct idem_row *r = ctx;
+
+	(void)query;
+	if (ncols < 2)
+		return 1;
+	store_copy_str(r->hash, 65, vals[0]);
+	*r->order_id = store_i64(vals[1]);
+	r->found = 1;
+	return 0;
+}
+
+int store_idem_find(struct store_conn *c, const char *key, char hash[65], int64_t *order_id,
+                    struct tq_error *err)
+{
+	static const char sql[] =
+	    "SELECT request_hash, order_id FROM idempotency_keys WHERE key = $1";
+	struct idem_row r = {hash, order_id, 0};
+	const char *p[1] = {key};
+
+	*order_id = 0;
+	hash[0] = '\0';
+	if (sql_exec(c, sql, 1, p, idem_row, &r, err) != 0)
+		return -1;
+	return r.found;
+}
