@@ -39,6 +39,7 @@ OBJ := $(SRC:%.c=$(B)/%.o) $(B)/gen/embedded.o
 MIGRATIONS := $(sort $(wildcard migrations/*/*.sql))
 WEB := $(sort $(wildcard web/*.*))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+STORE_CONTRACT := $(sort $(wildcard tests/store/*.c))
 
 .PHONY: all run deps test test-unit test-store test-http test-openapi test-hooks test-print test-e2e test-fuzz check-format format bench install clean
 
@@ -72,9 +73,9 @@ $(B)/tests/%: tests/unit/%.c $(B)/libtokenq.a
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(B)/libtokenq.a \
 		$(ALL_LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
 
-$(B)/tests/store_contract: tests/store/contract.c $(B)/libtokenq.a
+$(B)/tests/store_contract: $(STORE_CONTRACT) tests/store/contract.h $(B)/libtokenq.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(B)/libtokenq.a \
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $(STORE_CONTRACT) $(B)/libtokenq.a \
 		$(ALL_LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
 
 $(B)/tests/print_driver: tests/print/print_driver.c $(B)/libtokenq.a
@@ -105,10 +106,10 @@ test-unit test-store test-http test-openapi test-hooks test-print test-e2e test-
 	@B=$(B) PYTHON=$(PYTHON) SANITIZE=$(SANITIZE) tests/run.sh $(@:test-%=%)
 
 check-format:
-	clang-format --dry-run --Werror $(SRC) $(wildcard src/*/*.h) src/main.c tests/unit/*.c tests/store/*.c tests/hooks/*.c tests/print/*.c tools/*.c
+	clang-format --dry-run --Werror $(SRC) $(wildcard src/*/*.h) src/main.c tests/unit/*.c tests/store/*.c tests/store/*.h tests/hooks/*.c tests/print/*.c tools/*.c
 
 format:
-	clang-format -i $(SRC) $(wildcard src/*/*.h) src/main.c $(wildcard tests/unit/*.c tests/store/*.c tests/print/*.c tools/*.c)
+	clang-format -i $(SRC) $(wildcard src/*/*.h) src/main.c $(wildcard tests/unit/*.c tests/store/*.c tests/store/*.h tests/print/*.c tools/*.c)
 
 bench:
 	@scripts/deps.sh bench

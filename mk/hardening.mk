@@ -104,10 +104,10 @@ $(TSAN_B)/tokenq: $(TSAN_B)/src/main.o $(TSAN_B)/libtokenq.a
 	@echo "  TSANLD  $@"
 	@$(CC) -fsanitize=thread -pthread -o $@ $^ $(LIBS)
 
-$(TSAN_B)/tests/store_contract: tests/store/contract.c $(TSAN_B)/libtokenq.a
+$(TSAN_B)/tests/store_contract: $(STORE_CONTRACT) tests/store/contract.h $(TSAN_B)/libtokenq.a
 	@mkdir -p $(dir $@)
 	@echo "  TSANLD  $@"
-	@$(CC) $(TSAN_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(TSAN_B)/libtokenq.a \
+	@$(CC) $(TSAN_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $(STORE_CONTRACT) $(TSAN_B)/libtokenq.a \
 		-fsanitize=thread -pthread $(LIBS) $(shell pkg-config --libs cmocka)
 
 test-tsan: $(TSAN_B)/tokenq $(TSAN_B)/tests/store_contract

@@ -14,16 +14,15 @@ Environment:
 """
 
 import contextlib
-import datetime as dt
 import http.client
 import json
 import os
 import random
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,31 +30,19 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("TOKENQ_BIN") or str(REPO / "build" / "tokenq")
-if not os.path.isabs(BIN):
-    BIN = str(REPO / BIN)
-PG_SH = str(REPO / "tests" / "pg.sh")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import tokenq_server  # noqa: E402
+from tokenq_server import BIN, PG_SH, REPO, base_env, free_port  # noqa: E402,F401
+
 QUEUES = "A=Dine-in,B=Takeaway"
 
 # Servers run in UTC with the business day starting ~12 hours from now, so
 # that no day boundary falls inside a test.
-_NOW = dt.datetime.now(dt.timezone.utc)
-DAY_START = (_NOW + dt.timedelta(hours=12)).strftime("%H:%M")
+DAY_START = tokenq_server.SUITE_DAY_START
 
 
 def business_date(now=None):
-    now = now or dt.datetime.now(dt.timezone.utc)
-    h, m = (int(x) for x in DAY_START.split(":"))
-    if (now.hour, now.minute) < (h, m):
-        return (now.date() - dt.timedelta(days=1)).isoformat()
-    return now.date().isoformat()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return tokenq_server.business_date("UTC", DAY_START, now)
 
 
 def port_free(port):
@@ -165,83 +152,22 @@ class Db:
 
 
 def server_env(extra=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENQ_") and k not in ("DATABASE_URL", "TZ")}
-    env.update(TOKENQ_TIMEZONE="UTC", TOKENQ_DAY_START=DAY_START, TOKENQ_QUEUES=QUEUES)
-    for k, v in (extra or {}).items():
-        if v is None:
-            env.pop(k, None)
-        else:
-            env[k] = v
-    return env
+    """base_env (UTC, the suite's day start) with the suite's queues, then extra."""
+    return base_env({"TOKENQ_QUEUES": QUEUES, **(extra or {})})
 
 
-class Server:
+class Server(tokenq_server.Server):
     """A `tokenq serve` process; its stderr goes to a log file."""
 
+    READY_TIMEOUT = 20
+    STOP_TIMEOUT = 15
+    LOG_LINES = 60
+
     def __init__(self, db, logdir, env=None, port=None, argv_prefix=()):
-        self.db = db
-        self.port = port or free_port()
-        self.env = env or {}
-        self.argv_prefix = list(argv_prefix)
-        self.log_path = Path(logdir) / f"tokenq-{self.port}-{uuid.uuid4().hex[:6]}.log"
-        self.proc = None
+        super().__init__(db, logdir, env=env, port=port, argv_prefix=argv_prefix)
 
-    def start(self, wait=True, timeout=20):
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [*self.argv_prefix, BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--database", self.db.url],
-            env=server_env(self.env),
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=self.log,
-        )
-        if wait:
-            self.wait_ready(timeout)
-        return self
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def wait_ready(self, timeout=20):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"tokenq serve exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                r = request(self.port, "GET", "/healthz", timeout=2)
-                if r.status == 200:
-                    return
-                last = r.status
-            except OSError as e:
-                last = e
-            time.sleep(0.05)
-        raise AssertionError(f"/healthz not 200 within {timeout} s (last: {last}):\n{self.log_tail()}")
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(30)
-        self.log.close()
-
-    def stop(self, timeout=15):
-        """SIGTERM; the exit status (None when it had to be killed)."""
-        if self.proc is None:
-            return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                self.log.close()
-                return None
-        self.log.close()
-        return self.proc.returncode
+    def environment(self):
+        return server_env(self.env)
 
     def rss_kb(self):
         return proc_status(self.pid).get("VmRSS", 0)
@@ -251,12 +177,6 @@ class Server:
             return len(os.listdir(f"/proc/{self.pid}/fd"))
         except OSError:
             return -1
-
-    def log_tail(self, lines=60):
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
 
 def proc_status(pid):

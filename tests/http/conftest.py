@@ -21,51 +21,42 @@ Run:  /usr/bin/python3 -m pytest tests/http -q            (everything)
 """
 
 import contextlib
-import datetime as dt
 import http.client
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.parse
 import uuid
-import zoneinfo
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("TOKENQ_BIN") or "build/tokenq"
-if not os.path.isabs(BIN):
-    BIN = str(REPO / BIN)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import tokenq_server  # noqa: E402
+from tokenq_server import (  # noqa: E402,F401 (the names the test files import from here)
+    BIN,
+    PG_SH,
+    REPO,
+    SUITE_DAY_START,
+    SUITE_TZ,
+    base_env,
+    business_date,
+    free_port,
+)
+
 PG_URL = os.environ.get("TOKENQ_TEST_PG")
 PG_DIR = os.environ.get("TOKENQ_TEST_PG_DIR")
-PG_SH = str(REPO / "tests" / "pg.sh")
 
 ROLES = ("admin", "pos", "staff")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 NOTSET = object()
 
 # Servers of this suite run in UTC with the business day starting about 12
-# hours from now, so that no day boundary falls inside a test run. Tests of
-# the business date itself set their own time zone and day start.
-_NOW = dt.datetime.now(dt.timezone.utc)
-SUITE_TZ = "UTC"
-SUITE_DAY_START = (_NOW + dt.timedelta(hours=12)).strftime("%H:%M")
-
-
-def business_date(tz, day_start, now=None):
-    """The business date per the numbering rule for instant `now` (default: now)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    local = now.astimezone(zoneinfo.ZoneInfo(tz))
-    h, m = (int(x) for x in day_start.split(":"))
-    if (local.hour, local.minute) < (h, m):
-        return (local.date() - dt.timedelta(days=1)).isoformat()
-    return local.date().isoformat()
+# hours from now (SUITE_TZ, SUITE_DAY_START: tests/lib/tokenq_server.py).
 
 
 def suite_business_date():
@@ -73,31 +64,6 @@ def suite_business_date():
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def base_env(extra=None):
-    """The environment for a tokenq process: none of the caller's tokenq
-    settings, the suite's time zone and day start, then `extra` (a value of
-    None removes the variable)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("TOKENQ_") and k not in ("DATABASE_URL", "TZ")
-    }
-    env["TOKENQ_TIMEZONE"] = SUITE_TZ
-    env["TOKENQ_DAY_START"] = SUITE_DAY_START
-    for k, v in (extra or {}).items():
-        if v is None:
-            env.pop(k, None)
-        else:
-            env[k] = v
-    return env
 
 
 def run_cli(*args, db=None, env=None, timeout=30, input=None):
@@ -229,82 +195,21 @@ def revoke_key(db, label):
 _started_in_test = []
 
 
-class Server:
-    """A `tokenq serve` process with its stderr in a log file."""
+class Server(tokenq_server.Server):
+    """A `tokenq serve` process with its stderr in a log file, named after its
+    backend and port; the servers a test started are shown in its report
+    when it fails."""
 
     def __init__(self, db, logdir, env=None, host="127.0.0.1", args=()):
-        self.db = db
-        self.host = host
-        self.connect_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        self.port = free_port()
-        self.env = env or {}
-        self.args = list(args)
-        self.log_path = Path(logdir) / f"tokenq-{self.port}-{uuid.uuid4().hex[:6]}.log"
-        self.proc = None
+        super().__init__(db, logdir, env=env, host=host, args=args)
         self.name = f"{db.backend}:{self.port}"
 
     def start(self, wait=True):
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", f"{self.host}:{self.port}", "--database", self.db.url, *self.args],
-            env=base_env(self.env),
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=self.log,
-        )
+        super().start(wait=False)
         _started_in_test.append(self)
         if wait:
             self.wait_ready()
         return self
-
-    def wait_ready(self, timeout=10):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(
-                    f"tokenq serve exited with {self.proc.returncode} before answering:\n{self.log_tail()}"
-                )
-            try:
-                c = http.client.HTTPConnection(self.connect_host, self.port, timeout=2)
-                c.request("GET", "/healthz")
-                r = c.getresponse()
-                r.read()
-                c.close()
-                if r.status == 200:
-                    return
-                last = r.status
-            except OSError as e:
-                last = e
-            time.sleep(0.05)
-        raise AssertionError(f"/healthz not 200 within {timeout} s (last: {last}):\n{self.log_tail()}")
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, timeout=10):
-        """SIGTERM; returns the exit status, or None if it did not exit in time
-        (then it is killed)."""
-        if self.proc is None:
-            return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                self.log.close()
-                return None
-        self.log.close()
-        return self.proc.returncode
-
-    def log_tail(self, lines=150):
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
 
 
 class Resp:

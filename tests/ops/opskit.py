@@ -17,64 +17,28 @@ Standard library and pytest only. Environment:
 """
 
 import contextlib
-import datetime as dt
 import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
 import uuid
-import zoneinfo
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("TOKENQ_BIN") or "build/tokenq"
-if not os.path.isabs(BIN):
-    BIN = str(REPO / BIN)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import tokenq_server  # noqa: E402
+from tokenq_server import BIN, REPO, base_env, business_date  # noqa: E402,F401 (used by the tests)
+
 PG_URL = os.environ.get("TOKENQ_TEST_PG")
 
 # Servers run in UTC with the business day starting about 12 hours from
-# now, so that no day boundary falls inside a run.
-_NOW = dt.datetime.now(dt.timezone.utc)
-SUITE_TZ = "UTC"
-SUITE_DAY_START = (_NOW + dt.timedelta(hours=12)).strftime("%H:%M")
-
-
-def business_date(tz=SUITE_TZ, day_start=SUITE_DAY_START, now=None):
-    now = now or dt.datetime.now(dt.timezone.utc)
-    local = now.astimezone(zoneinfo.ZoneInfo(tz))
-    h, m = (int(x) for x in day_start.split(":"))
-    if (local.hour, local.minute) < (h, m):
-        return (local.date() - dt.timedelta(days=1)).isoformat()
-    return local.date().isoformat()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def base_env(extra=None):
-    """The environment for tokenq: none of the caller's tokenq settings, the
-    suite's zone and day start, then extra (None removes a variable)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("TOKENQ_") and k not in ("DATABASE_URL", "TZ")}
-    env["TOKENQ_TIMEZONE"] = SUITE_TZ
-    env["TOKENQ_DAY_START"] = SUITE_DAY_START
-    for k, v in (extra or {}).items():
-        if v is None:
-            env.pop(k, None)
-        else:
-            env[k] = v
-    return env
+# now (SUITE_TZ, SUITE_DAY_START), so that no day boundary falls inside a run.
 
 
 def run_cli(*args, db=None, env=None, timeout=120):
@@ -162,58 +126,15 @@ class Db:
             psql(sql, url=self.url)
 
 
-class Server:
+class Server(tokenq_server.Server):
     """A `tokenq serve` process; its stderr goes to a log file."""
 
+    READY_TIMEOUT = 15
+    STOP_TIMEOUT = 15
+    LOG_LINES = 60
+
     def __init__(self, db, logdir, env=None):
-        self.db = db
-        self.port = free_port()
-        self.env = dict(env or {})
-        self.log_path = Path(logdir) / f"tokenq-{self.port}.log"
-        self.proc = None
-
-    def start(self):
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--database", self.db.url],
-            env=base_env(self.env), stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"tokenq serve exited with {self.proc.returncode}:\n"
-                                     f"{self.log_tail()}")
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                c.request("GET", "/healthz")
-                r = c.getresponse()
-                r.read()
-                c.close()
-                if r.status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"/healthz did not answer 200:\n{self.log_tail()}")
-
-    def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-        finally:
-            self.log.close()
-        return self.proc.returncode
-
-    def log_tail(self, n=60):
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
+        super().__init__(db, logdir, env=env)
 
 
 class Resp:

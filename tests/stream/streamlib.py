@@ -2,60 +2,34 @@
 raw-socket Server-Sent Events client."""
 import json
 import os
-import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("TOKENQ_BIN", os.path.join(ROOT, "build", "tokenq"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import tokenq_server  # noqa: E402
+
 PG = os.environ.get("TOKENQ_TEST_PG")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server(tokenq_server.Server):
+    """A `tokenq serve` process on loopback with the caller's environment
+    plus env, and a small JSON client for it."""
 
+    READY_TIMEOUT = 15
+    STOP_TIMEOUT = 15
 
-class Server:
     def __init__(self, database, tmp_path, env=None):
+        super().__init__(database, tmp_path, env=env)
         self.database = database
-        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / f"server-{self.port}.log"
-        self.env = dict(os.environ, **(env or {}))
-        self.proc = None
 
-    def start(self):
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--database", self.database],
-            stdout=self.log, stderr=self.log, env=self.env)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not answer /healthz")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                return None
-        return self.proc.returncode if self.proc else None
+    def environment(self):
+        return dict(os.environ, **self.env)
 
     def request(self, method, path, body=None, headers=None):
         data = json.dumps(body).encode() if body is not None else None
