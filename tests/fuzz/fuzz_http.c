@@ -99,6 +99,17 @@ __attribute__((noreturn)) static void die(const char *what, const char *detail)
 	exit(1);
 }
 
+static struct tq tq;
+
+/* As serve does: commits wake the event hub. */
+static void wake_hub(void *ctx)
+{
+	struct server *sv = ctx;
+
+	if (sv->hub != NULL)
+		hub_kick(sv->hub);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct store_conn *c;
@@ -136,8 +147,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (migrate_for_serve(c, true, &err) != 0)
 		die("migrate", err.detail);
 	store_disconnect(c);
+	if (tq_init(&tq, &cfg, srv.store, &err) != 0)
+		die("venue", err.detail);
+	tq.committed = wake_hub;
+	tq.committed_ctx = &srv;
+	srv.tq = &tq;
 	srv.metrics = metrics_new();
-	if (issuer_start(srv.store, &srv.issuer, &err) != 0 || hub_start(&srv, &err) != 0 ||
+	if (issuer_start(srv.store, &tq.issuer, &err) != 0 || hub_start(&srv, &err) != 0 ||
 	    server_start(&srv, &err) != 0)
 		die("start", err.detail);
 	port = server_port(&srv);

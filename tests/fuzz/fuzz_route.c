@@ -1,16 +1,17 @@
 /*
- * Fuzz target: the router of src/http/server.c (match() and route() are
- * static, so this file includes server.c, as h2o's fuzzers do; the build
- * links the rest of the program from an archive, so server.o is not pulled
- * in twice).
+ * Fuzz target: the router of src/http/routes.c (match() is static, so this
+ * file includes routes.c, and server.c for how a request is freed, as h2o's
+ * fuzzers do; the build links the rest of the program from an archive, so
+ * neither object is pulled in twice).
  *
  * The input is "METHOD SP PATH" (or just a path, taken as GET). Properties:
- * route() either picks a route whose method is the request's (HEAD as GET)
+ * router_match() either picks a route whose method is the request's (HEAD as GET)
  * and whose pattern matches, with each {id} capture 1..18 digits and every
  * capture a non-empty segment without '/'; or answers 404 or 405, and a 405
  * carries an Allow header listing only methods of routes that match the
  * path. Then the request is freed the way the server frees it.
  */
+#include "../../src/http/routes.c"
 #include "../../src/http/server.c"
 
 #include "fuzz_common.h"
@@ -96,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	r->path = strdup(path);
 	buf_init(&r->body, BODY_MAX);
-	route(r, path);
+	router_match(r, path);
 	check_route(r, path);
 	req_free(r);
 	free(s);
