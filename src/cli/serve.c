@@ -52,6 +52,19 @@ static void wake_hub(void *ctx)
 		hub_kick(srv->hub);
 }
 
+/* Stops what serve started after the HTTP server, in reverse order; each step
+ * is a no-op for what never started. */
+static void stop_all(struct server *srv, struct tq *tq)
+{
+	hub_stop(srv);
+	webhooks_stop(srv);
+	issuer_stop(tq->issuer);
+	tq_release(tq);
+	metrics_free(srv->metrics);
+	json_decref(srv->menu);
+	store_free(srv->store);
+}
+
 static bool loopback_host(const char *host)
 {
 	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
@@ -167,13 +180,7 @@ int cmd_serve(int argc, char **argv)
 	srv.metrics = metrics_new();
 	if (issuer_start(s, &tq.issuer, &err) != 0 || webhooks_start(&srv, &err) != 0 ||
 	    hub_start(&srv, &err) != 0 || server_start(&srv, &err) != 0) {
-		hub_stop(&srv);
-		webhooks_stop(&srv);
-		issuer_stop(tq.issuer);
-		tq_release(&tq);
-		metrics_free(srv.metrics);
-		json_decref(srv.menu);
-		store_free(s);
+		stop_all(&srv, &tq);
 		return cli_fail(EXIT_RUNTIME, "%s.", err.detail);
 	}
 	log_info("msg=\"listening\" address=%s%s%s:%d database=%s version=%s",
@@ -184,13 +191,7 @@ int cmd_serve(int argc, char **argv)
 	sigwait(&set, &sig);
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	server_stop(&srv);
-	hub_stop(&srv);
-	webhooks_stop(&srv);
-	issuer_stop(tq.issuer);
-	tq_release(&tq);
-	metrics_free(srv.metrics);
-	json_decref(srv.menu);
-	store_free(s);
+	stop_all(&srv, &tq);
 	log_info("msg=\"stopped\"");
 	return EXIT_OK;
 }

@@ -86,16 +86,8 @@ int store_key_revoke(struct store_conn *c, int64_t id, int64_t now, struct tq_er
 {
 	static const char sql[] = "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE "
 	                          "id = $1 RETURNING id";
-	struct numbuf nb[2];
-	const char *p[2] = {store_num(&nb[0], id), store_num(&nb[1], now)};
-	int64_t found = 0;
 
-	if (sql_exec(c, sql, 2, p, store_i64_row, &found, err) != 0)
-		return -1;
-	if (found == 0)
-		return tq_fail(err, TQ_NOT_FOUND, "not_found", "",
-		               "there is no key with id %" PRId64, id);
-	return 0;
+	return store_revoke(c, sql, id, now, "key", err);
 }
 
 int store_key_find(struct store_conn *c, const char *hash, struct api_key *out,

@@ -117,6 +117,21 @@ int store_one_order(struct store_conn *c, const char *sql, int n, const char *co
 	return 0;
 }
 
+int store_revoke(struct store_conn *c, const char *sql, int64_t id, int64_t now, const char *what,
+                 struct tq_error *err)
+{
+	struct numbuf nb[2];
+	const char *p[2] = {store_num(&nb[0], id), store_num(&nb[1], now)};
+	int64_t found = 0;
+
+	if (sql_exec(c, sql, 2, p, store_i64_row, &found, err) != 0)
+		return -1;
+	if (found == 0)
+		return tq_fail(err, TQ_NOT_FOUND, "not_found", "",
+		               "there is no %s with id %" PRId64, what, id);
+	return 0;
+}
+
 int store_i64_row(void *ctx, int query, int ncols, const char *const *vals)
 {
 	(void)query;

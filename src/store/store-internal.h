@@ -159,6 +159,13 @@ int64_t store_i64(const char *s);
 int store_i64_row(void *ctx, int query, int ncols, const char *const *vals);
 /* Copies src (NULL as "") into dst of size n, cut to fit. */
 void store_copy_str(char *dst, size_t n, const char *src);
+/*
+ * Revokes row id with sql ("UPDATE ... SET revoked_at = COALESCE(revoked_at,
+ * $2) WHERE id = $1 RETURNING id"): TQ_NOT_FOUND "there is no WHAT with id
+ * N" when there is no such row.
+ */
+int store_revoke(struct store_conn *c, const char *sql, int64_t id, int64_t now, const char *what,
+                 struct tq_error *err);
 /* "recall" or anything else ("token"), as the events table stores it. */
 enum event_kind store_event_kind(const char *s);
 

@@ -109,16 +109,8 @@ int store_webhook_revoke(struct store_conn *c, int64_t id, int64_t now, struct t
 {
 	static const char sql[] = "UPDATE webhook_endpoints SET revoked_at = COALESCE(revoked_at, "
 	                          "$2) WHERE id = $1 RETURNING id";
-	struct numbuf nb[2];
-	const char *p[2] = {store_num(&nb[0], id), store_num(&nb[1], now)};
-	int64_t found = 0;
 
-	if (sql_exec(c, sql, 2, p, store_i64_row, &found, err) != 0)
-		return -1;
-	if (found == 0)
-		return tq_fail(err, TQ_NOT_FOUND, "not_found", "",
-		               "there is no webhook with id %" PRId64, id);
-	return 0;
+	return store_revoke(c, sql, id, now, "webhook", err);
 }
 
 /* ---- deliveries, for people ---- */
