@@ -17,6 +17,9 @@ NEW=${2:-$ROOT/build/tokenq}
 REPS=${REPS:-3}
 export DURATION=${DURATION:-10} CONNS=${CONNS:-64} SYSTEMS=${SYSTEMS:-tokenq-pg tokenq-sqlite}
 OUT=$RESULTS/ab-raw.tsv
+# One PostgreSQL server for every round (fresh databases each time).
+pg_up
+export BENCH_PG_PORT=$PGPORT BENCH_PG_DIR=$PGDIR
 printf 'rep\tbinary\tsystem\tconns\tops\tp50_ms\tp99_ms\tnon2xx\tverify\n' >"$OUT"
 
 for rep in $(seq 1 "$REPS"); do

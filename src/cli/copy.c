@@ -55,19 +55,15 @@ static const struct command *copy_command(void)
 
 static bool url_valid(const char *url)
 {
-	return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0 ||
-	       (strncmp(url, "sqlite:", 7) == 0 && url[7] != '\0');
-}
+	char why[300];
 
-static const char *sqlite_path(const char *url)
-{
-	return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : NULL;
+	return config_parse_database(url, why, sizeof(why)) == 0;
 }
 
 /* Whether two URLs name one database (the same text, or one SQLite file). */
 static bool same_database(const char *a, const char *b)
 {
-	const char *pa = sqlite_path(a), *pb = sqlite_path(b);
+	const char *pa = store_file(a), *pb = store_file(b);
 	struct stat sa, sb;
 
 	if (strcmp(a, b) == 0)
@@ -391,13 +387,13 @@ int cmd_copy(int argc, char **argv)
 		                            "database to copy into.");
 	src.url = cfg.database;
 	dst.url = to;
-	path = sqlite_path(cfg.database);
+	path = store_file(cfg.database);
 	if (path != NULL && stat(path, &st) != 0)
 		return cli_fail(EXIT_RUNTIME,
 		                "the source database %s does not exist; check --database or "
 		                "DATABASE_URL.",
 		                path);
-	path = sqlite_path(to);
+	path = store_file(to);
 	created = path != NULL && stat(path, &st) != 0 && errno == ENOENT;
 
 	rc = EXIT_RUNTIME;

@@ -48,8 +48,8 @@ static void describe_database(const char *url, char *out, size_t size, bool *is_
 	struct stat st;
 
 	*is_new = false;
-	if (strncmp(url, "sqlite:", 7) == 0) {
-		const char *path = url + 7;
+	if (store_file(url) != NULL) {
+		const char *path = store_file(url);
 		size_t n = 0;
 		*is_new = stat(path, &st) != 0 && errno == ENOENT;
 		if (path[0] != '/' && getcwd(out, size) != NULL) {

@@ -16,11 +16,24 @@
 static const struct {
 	const char *prefix;
 	const struct sql_backend *be;
+	bool file; /* the rest of the URL is a file's path */
 } registry[] = {
-    {"sqlite:", &sqlite_backend},
-    {"postgres://", &pg_backend},
-    {"postgresql://", &pg_backend},
+    {"sqlite:", &sqlite_backend, true},
+    {"postgres://", &pg_backend, false},
+    {"postgresql://", &pg_backend, false},
 };
+
+const char *store_file(const char *url)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(registry) / sizeof(registry[0]); i++) {
+		n = strlen(registry[i].prefix);
+		if (strncmp(url, registry[i].prefix, n) == 0)
+			return registry[i].file ? url + n : NULL;
+	}
+	return NULL;
+}
 
 int store_open(const char *url, struct store **out, struct tq_error *err)
 {

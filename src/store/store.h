@@ -40,6 +40,8 @@ struct store_conn;
 /* Picks the backend for url (sqlite:PATH or postgres(ql)://...). Does not connect. */
 int store_open(const char *url, struct store **out, struct tq_error *err);
 void store_free(struct store *s);
+/* The file a file-backed store (sqlite:PATH) keeps its data in, or NULL for a server's. */
+const char *store_file(const char *url);
 /* The URL the store was opened with. */
 const char *store_url(const struct store *s);
 /* "sqlite" or "postgresql", as /healthz and the logs say. */
