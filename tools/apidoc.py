@@ -135,6 +135,16 @@ def render(doc):
     w("")
     w("Every `GET` route also answers `HEAD` with the same status and headers and no body.\n")
 
+    # Where the routes live: the servers, and a venue's prefix
+    prefixed = [sv for sv in doc.get("servers", []) if sv.get("variables")]
+    if prefixed:
+        w("## Venues\n")
+        for sv in doc.get("servers", []):
+            w(f"- `{sv['url']}`: {sv.get('description', '')}")
+            for name, var in (sv.get("variables") or {}).items():
+                w(f"  `{{{name}}}` is {var.get('description', '')} (for example `{var.get('default', '')}`).")
+        w("")
+
     # Per route
     for tag in doc.get("tags", []):
         tops = [o for o in ops if tag["name"] in o[2].get("tags", [])]

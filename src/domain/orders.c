@@ -102,7 +102,7 @@ int tq_token_lookup(struct tq_session *s, const char *token, const char *date,
 
 	memset(out, 0, sizeof(*out));
 	out->eta = -1;
-	if (token_parse(token, prefix, &seq) != 0 || venue_queue(&s->tq->venue, prefix) == NULL)
+	if (token_parse(token, prefix, &seq) != 0 || venue_queue(s->venue, prefix) == NULL)
 		return tq_fail(err, TQ_NOT_FOUND, "not_found", "", "there is no such token");
 	if (store_find_token(s->conn, prefix, date, seq, o, err) != 0)
 		return -1;
@@ -128,7 +128,7 @@ int tq_board(struct tq_session *s, const char *queue, int limit, char date[BIZDA
 	*n = 0;
 	memset(&f, 0, sizeof(f));
 	f.queue = queue;
-	tq_today(s->tq, f.business_date);
+	venue_today(s->venue, f.business_date);
 	memcpy(date, f.business_date, BIZDATE_LEN);
 	f.status_set = 1u << ST_PENDING | 1u << ST_PREPARING | 1u << ST_READY;
 	f.limit = limit;

@@ -34,9 +34,17 @@ void tq_release(struct tq *tq)
 	venue_release(&tq->venue);
 }
 
-void tq_today(struct tq *tq, char out[BIZDATE_LEN])
+struct venue *tq_venue(struct tq *tq, const char *slug, size_t n)
 {
-	venue_today(&tq->venue, out);
+	if (!venue_slug_valid(slug, n) || strlen(tq->venue.slug) != n ||
+	    memcmp(tq->venue.slug, slug, n) != 0)
+		return NULL;
+	return &tq->venue;
+}
+
+struct venue *tq_main(struct tq *tq)
+{
+	return &tq->venue;
 }
 
 int tq_ping(struct tq_session *s, struct tq_error *err)
@@ -50,7 +58,7 @@ int tq_ping(struct tq_session *s, struct tq_error *err)
 int tq_day_stats(struct tq_session *s, const char *date, const char *queue, struct day_stats *out,
                  struct tq_error *err)
 {
-	return reports_day_stats(s->conn, date, queue, s->tq->venue.zone, out, err);
+	return reports_day_stats(s->conn, date, queue, s->venue->zone, out, err);
 }
 
 int tq_last_event_id(struct tq_session *s, int64_t *id, struct tq_error *err)
@@ -80,22 +88,22 @@ static void issued(struct issue_req *ir, void *ctx)
 	no->done(ir, no->ctx);
 }
 
-int tq_order_submit(struct tq *tq, const json_t *body, const char *raw, size_t rawlen,
-                    const char *idem_key, struct tq_new_order *no, issue_done_fn done, void *ctx,
-                    struct tq_error *err)
+int tq_order_submit(struct tq *tq, struct venue *v, const json_t *body, const char *raw,
+                    size_t rawlen, const char *idem_key, struct tq_new_order *no,
+                    issue_done_fn done, void *ctx, struct tq_error *err)
 {
 	memset(no, 0, sizeof(*no));
 	if (idem_key != NULL && !idempotency_key_valid(idem_key))
 		return tq_fail(err, TQ_INVALID, "invalid_field", "Idempotency-Key",
 		               "Idempotency-Key must be 1 to 255 visible ASCII characters");
-	if (order_validate(body, tq->cfg, &no->order, err) != 0)
+	if (order_validate(body, v->cfg, &no->order, err) != 0)
 		return -1;
 	no->tq = tq;
 	no->done = done;
 	no->ctx = ctx;
 	no->issue.in = &no->order;
 	no->issue.now = now_ms();
-	venue_date_of(&tq->venue, no->issue.now, no->issue.business_date);
+	venue_date_of(v, no->issue.now, no->issue.business_date);
 	if (idem_key != NULL) {
 		no->issue.idem_key = idem_key;
 		sha256_hex(raw ? raw : "", rawlen, no->issue.idem_hash);

@@ -37,6 +37,7 @@ struct tq {
 
 struct tq_session {
 	struct tq *tq;
+	struct venue *venue;     /* the venue the request is for */
 	struct store_conn *conn; /* this thread's; NULL when the database cannot be reached */
 };
 
@@ -44,8 +45,10 @@ struct tq_session {
 int tq_init(struct tq *tq, const struct config *cfg, struct store *store, struct tq_error *err);
 void tq_release(struct tq *tq);
 
-/* The business date of now at the venue. */
-void tq_today(struct tq *tq, char out[BIZDATE_LEN]);
+/* The venue of this slug (n bytes), or NULL when there is none. */
+struct venue *tq_venue(struct tq *tq, const char *slug, size_t n);
+/* The venue main, which the routes without a /v/{slug} prefix are for. */
+struct venue *tq_main(struct tq *tq);
 
 /* ---- who is asking ---- */
 
@@ -77,9 +80,9 @@ struct tq_new_order {
  * with err when the request breaks a rule (then nothing is queued and done
  * is never called).
  */
-int tq_order_submit(struct tq *tq, const json_t *body, const char *raw, size_t rawlen,
-                    const char *idem_key, struct tq_new_order *no, issue_done_fn done, void *ctx,
-                    struct tq_error *err);
+int tq_order_submit(struct tq *tq, struct venue *v, const json_t *body, const char *raw,
+                    size_t rawlen, const char *idem_key, struct tq_new_order *no,
+                    issue_done_fn done, void *ctx, struct tq_error *err);
 /* Frees what a submitted order holds, once done has been called. */
 void tq_new_order_release(struct tq_new_order *no);
 

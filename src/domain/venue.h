@@ -7,6 +7,7 @@
 #ifndef TOKENQ_DOMAIN_VENUE_H
 #define TOKENQ_DOMAIN_VENUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,8 +15,11 @@
 #include "util/config.h"
 #include "util/tz.h"
 
+#define VENUE_SLUG_MAX 32
+
 struct venue {
-	const struct config *cfg; /* its settings; not owned */
+	char slug[VENUE_SLUG_MAX + 1]; /* "main" */
+	const struct config *cfg;      /* its settings; not owned */
 	struct tz *zone;
 	struct bizdate cal;
 };
@@ -27,6 +31,9 @@ void venue_release(struct venue *v);
 /* The business date of the instant ms, and of now. */
 void venue_date_of(struct venue *v, int64_t ms, char out[BIZDATE_LEN]);
 void venue_today(struct venue *v, char out[BIZDATE_LEN]);
+
+/* Whether s (n bytes) is a venue slug: 1 to 32 of a-z, 0-9 and -, starting with a letter. */
+bool venue_slug_valid(const char *s, size_t n);
 
 /* The queue with this prefix, or NULL when the venue has none. */
 const struct queue_conf *venue_queue(const struct venue *v, const char *prefix);

@@ -64,6 +64,8 @@ struct req {
 	struct server *srv;
 	void *conn; /* struct MHD_Connection */
 	const struct route *route;
+	struct venue *venue; /* the venue of the /v/{slug} prefix, or main */
+	char base[40];       /* "/v/{slug}" when the request came with one, else "" */
 	char method[16];
 	char *path;
 	char *params[3]; /* the {..} segments of the path, in order */

@@ -38,7 +38,7 @@ static enum handled reply_order(struct req *r, struct tq_session *s, int64_t id,
 		reply_problem(r, &err);
 		return HANDLED;
 	}
-	j = order_json(r->srv->cfg, &o);
+	j = order_json(r->venue->cfg, &o);
 	order_release(&o);
 	if (history) {
 		if (tq_order_history(s, id, &ev, &nev, &err) != 0) {
@@ -48,7 +48,7 @@ static enum handled reply_order(struct req *r, struct tq_session *s, int64_t id,
 		}
 		h = json_array();
 		for (i = 0; i < nev; i++) {
-			json_t *e = event_json(r->srv->cfg, &ev[i]);
+			json_t *e = event_json(r->venue->cfg, &ev[i]);
 			json_object_set_new(
 			    e, "event", json_string(ev[i].kind == EV_RECALL ? "recall" : "token"));
 			json_array_append_new(h, e);
@@ -75,7 +75,7 @@ static void issued(struct issue_req *ir, void *ctx)
 	struct req *r = ctx;
 	const struct order_input *in = &r->new_order.order;
 	struct order o;
-	char loc[64];
+	char loc[96];
 
 	if (ir->outcome == ISSUE_FAILED) {
 		reply_problem(r, &ir->err);
@@ -98,8 +98,8 @@ static void issued(struct issue_req *ir, void *ctx)
 	o.total = in->total;
 	o.note = in->note;
 	o.created_at = o.updated_at = ir->now;
-	snprintf(loc, sizeof(loc), "/api/orders/%lld", (long long)ir->order_id);
-	reply_json(r, 201, order_json(r->srv->cfg, &o));
+	snprintf(loc, sizeof(loc), "%s/api/orders/%lld", r->base, (long long)ir->order_id);
+	reply_json(r, 201, order_json(r->venue->cfg, &o));
 	reply_header(r, "Location", loc);
 	req_finish(r);
 }
@@ -109,7 +109,7 @@ enum handled h_orders_create(struct req *r, struct tq_session *s)
 	struct tq_error err;
 
 	/* The order goes to the issuer, which has its own connection. */
-	if (tq_order_submit(s->tq, r->json, r->body.data, r->body.len,
+	if (tq_order_submit(s->tq, r->venue, r->json, r->body.data, r->body.len,
 	                    r->has_idempotency_key ? r->idempotency_key : NULL, &r->new_order,
 	                    issued, r, &err) != 0) {
 		reply_problem(r, &err);
@@ -154,7 +154,7 @@ int query_queue(struct req *r, const char **queue)
 	*queue = NULL;
 	if (q == NULL)
 		return 0;
-	if (config_queue(r->srv->cfg, q) == NULL) {
+	if (venue_queue(r->venue, q) == NULL) {
 		problem(r, TQ_INVALID, "unknown_queue", "queue",
 		        "queue must be the prefix of a configured queue");
 		return -1;
@@ -231,7 +231,7 @@ enum handled h_orders_list(struct req *r, struct tq_session *s)
 	}
 	list = json_array();
 	for (i = 0; i < n && i < (size_t)limit; i++)
-		json_array_append_new(list, order_json(r->srv->cfg, &v[i]));
+		json_array_append_new(list, order_json(r->venue->cfg, &v[i]));
 	out = json_pack("{s:o, s:o}", "orders", list, "next_after_id",
 	                n > (size_t)limit ? json_integer(v[limit - 1].id) : json_null());
 	for (i = 0; i < n; i++)
@@ -249,7 +249,7 @@ static enum handled changed(struct req *r, int rc, struct order *o, const struct
 		return HANDLED;
 	}
 	metrics_status_changed(r->srv->metrics);
-	reply_json(r, 200, order_json(r->srv->cfg, o));
+	reply_json(r, 200, order_json(r->venue->cfg, o));
 	order_release(o);
 	return HANDLED;
 }

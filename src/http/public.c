@@ -25,7 +25,7 @@ enum handled h_tokens_get(struct req *r, struct tq_session *s)
 		reply_problem(r, &err);
 		return HANDLED;
 	}
-	token_format(token, o->queue, o->sequence, r->srv->cfg->token_digits);
+	token_format(token, o->queue, o->sequence, r->venue->cfg->token_digits);
 	format_rfc3339(o->updated_at, at);
 	reply_json(r, 200,
 	           json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:s}", "token", token, "queue",
@@ -56,7 +56,7 @@ enum handled h_board(struct req *r, struct tq_session *s)
 		lists[i] = json_array();
 	for (i = 0; i < n; i++) {
 		char token[TOKEN_MAX];
-		token_format(token, v[i].queue, v[i].sequence, r->srv->cfg->token_digits);
+		token_format(token, v[i].queue, v[i].sequence, r->venue->cfg->token_digits);
 		json_array_append_new(lists[v[i].status], json_string(token));
 		order_release(&v[i]);
 	}
@@ -74,10 +74,10 @@ enum handled h_queues(struct req *r, struct tq_session *s)
 	int i;
 
 	(void)s;
-	for (i = 0; i < r->srv->cfg->nqueues; i++)
+	for (i = 0; i < r->venue->cfg->nqueues; i++)
 		json_array_append_new(list, json_pack("{s:s, s:s}", "prefix",
-		                                      r->srv->cfg->queues[i].prefix, "name",
-		                                      r->srv->cfg->queues[i].name));
+		                                      r->venue->cfg->queues[i].prefix, "name",
+		                                      r->venue->cfg->queues[i].name));
 	reply_json(r, 200, json_pack("{s:o}", "queues", list));
 	return HANDLED;
 }

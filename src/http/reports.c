@@ -174,7 +174,7 @@ enum handled h_orders_csv(struct req *r, struct tq_session *s)
 			return HANDLED;
 		}
 		for (i = 0; i < n; i++) {
-			if (!bad && csv_order(&b, &items, r->srv->cfg, &v[i]) != 0)
+			if (!bad && csv_order(&b, &items, r->venue->cfg, &v[i]) != 0)
 				bad = 1;
 			f.after_id = v[i].id;
 			order_release(&v[i]);
@@ -247,14 +247,14 @@ static bool host_ok(const char *h)
 /* The absolute address of the customer's page for token. */
 static void customer_url(const struct req *r, const char *token, char *out, size_t size)
 {
-	const struct config *cfg = r->srv->cfg;
+	const struct config *cfg = r->venue->cfg;
 
 	if (cfg->public_url[0] != '\0')
-		snprintf(out, size, "%s/t/%s", cfg->public_url, token);
+		snprintf(out, size, "%s%s/t/%s", cfg->public_url, r->base, token);
 	else if (host_ok(r->host))
-		snprintf(out, size, "http://%s/t/%s", r->host, token);
+		snprintf(out, size, "http://%s%s/t/%s", r->host, r->base, token);
 	else
-		snprintf(out, size, "http://127.0.0.1:%d/t/%s", cfg->listen_port, token);
+		snprintf(out, size, "http://127.0.0.1:%d%s/t/%s", cfg->listen_port, r->base, token);
 }
 
 /* The QR code of text as an SVG: one path of the dark modules, row runs joined. */
@@ -325,10 +325,10 @@ static int ticket_items(struct buf *b, const char *items_json)
 
 static int ticket_html(struct buf *b, const struct req *r, const struct order *o)
 {
-	const struct config *cfg = r->srv->cfg;
+	const struct config *cfg = r->venue->cfg;
 	const struct queue_conf *q = config_queue(cfg, o->queue);
 	char token[TOKEN_MAX], url[700], total[32], when[64];
-	time_t secs = (time_t)tz_wall(r->srv->tq->venue.zone, o->created_at / 1000);
+	time_t secs = (time_t)tz_wall(r->venue->zone, o->created_at / 1000);
 	struct tm tm;
 	int rc = 0;
 

@@ -112,7 +112,7 @@ static json_t *time_json(int64_t ms)
 
 void today(const struct req *r, char out[BIZDATE_LEN])
 {
-	tq_today(r->srv->tq, out);
+	venue_today(r->venue, out);
 }
 
 json_t *order_json(const struct config *cfg, const struct order *o)

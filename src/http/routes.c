@@ -100,6 +100,35 @@ void router_release(struct req *r)
 	r->nparams = 0;
 }
 
+/*
+ * Takes a /v/{slug} prefix off path: sets r->venue and r->base and returns
+ * the rest ("/" for the venue's own root), or NULL with 404 unknown_venue
+ * answered. Without a prefix the venue is main.
+ */
+static const char *venue_prefix(struct req *r, const char *path)
+{
+	struct tq *tq = r->srv ? r->srv->tq : NULL;
+	const char *slug = path + 3, *rest;
+	struct tq_error err;
+	size_t n;
+
+	if (strncmp(path, "/v/", 3) != 0) {
+		r->venue = tq ? tq_main(tq) : NULL;
+		return path;
+	}
+	n = strcspn(slug, "/");
+	rest = slug + n;
+	r->venue = tq ? tq_venue(tq, slug, n) : NULL;
+	if (r->venue == NULL) {
+		tq_fail(&err, TQ_NOT_FOUND, "unknown_venue", "", "there is no venue \"%.*s\"",
+		        (int)(n > VENUE_SLUG_MAX ? VENUE_SLUG_MAX : n), slug);
+		reply_problem(r, &err);
+		return NULL;
+	}
+	snprintf(r->base, sizeof(r->base), "/v/%.*s", (int)n, slug);
+	return *rest == '\0' ? "/" : rest;
+}
+
 void router_match(struct req *r, const char *path)
 {
 	char allow[128] = "";
@@ -107,6 +136,8 @@ void router_match(struct req *r, const char *path)
 	const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
 	struct tq_error err;
 
+	if ((path = venue_prefix(r, path)) == NULL)
+		return;
 	for (rt = routes; rt->method != NULL; rt++) {
 		if (!match(rt->pattern, path, NULL))
 			continue;

@@ -64,7 +64,7 @@ struct server_run {
 static void *worker_main(void *arg)
 {
 	struct workers *w = arg;
-	struct tq_session sess = {w->srv->tq, NULL};
+	struct tq_session sess = {w->srv->tq, NULL, NULL};
 
 	for (;;) {
 		struct req *r;
@@ -85,6 +85,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		tq_error_clear(&err);
+		sess.venue = r->venue;
 		if (sess.conn == NULL &&
 		    store_connect_as(w->srv->store, "worker", &sess.conn, &err) != 0) {
 			metrics_db_error(w->srv->metrics);

@@ -270,7 +270,7 @@ enum handled h_webhooks_create(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
 	struct webhook w;
-	char events[256], secret[HOOK_SECRET_SIZE], loc[64];
+	char events[256], secret[HOOK_SECRET_SIZE], loc[96];
 	const char *key, *url = NULL, *venue = NULL;
 	bool allow_private = false, has_events = false;
 	json_t *v, *j;
@@ -320,7 +320,7 @@ enum handled h_webhooks_create(struct req *r, struct tq_session *s)
 		return problem(r, &err);
 	j = webhook_json(&w);
 	json_object_set_new(j, "secret", json_string(secret));
-	snprintf(loc, sizeof(loc), "/api/webhooks/%" PRId64, id);
+	snprintf(loc, sizeof(loc), "%s/api/webhooks/%" PRId64, r->base, id);
 	reply_header(r, "Location", loc);
 	reply_json(r, 201, j);
 	log_info("msg=\"webhook created\" id=%" PRId64 " url=\"%s\"", id, w.url);

@@ -610,3 +610,35 @@ def factory(backend, tmp_path):
 def api(module_factory):
     """The module's shared server: queues A, B and TX, a key per role."""
     return module_factory.api(queues="A=Dine-in,B=Takeaway,TX=Tax desk")
+
+
+# ---- the route table, for tests that go over every route ----
+
+
+def route_table():
+    r = run_cli("routes")
+    assert r.returncode == 0, r.stderr
+    table = []
+    for line in r.stdout.splitlines():
+        method, path, roles = line.split("\t")
+        table.append((method, path, roles))
+    assert table, "tokenq routes printed no route"
+    return table
+
+
+def concrete(path, order):
+    return (path.replace("{id}", str(order["id"]))
+                .replace("{token}", order["token"])
+                .replace("{name}", "board.js"))
+
+
+def body_for(method, path):
+    """A body with which the request would succeed: so a 401/403 can only
+    come from the role check."""
+    if method == "POST" and path == "/api/orders":
+        return order_body("A")
+    if method == "PATCH" and path == "/api/orders/{id}":
+        return {"status": "PREPARING"}
+    if method == "POST" and path == "/api/webhooks":
+        return {"url": "http://127.0.0.1:9/roles", "allow_private": True}
+    return None

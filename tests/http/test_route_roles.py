@@ -13,20 +13,9 @@ import http.client
 
 import pytest
 
-from conftest import ROLES, order_body, revoke_key, run_cli
+from conftest import ROLES, body_for, concrete, revoke_key, route_table
 
 KNOWN = set(ROLES)
-
-
-def route_table():
-    r = run_cli("routes")
-    assert r.returncode == 0, r.stderr
-    table = []
-    for line in r.stdout.splitlines():
-        method, path, roles = line.split("\t")
-        table.append((method, path, roles))
-    assert table, "tokenq routes printed no route"
-    return table
 
 
 TABLE = route_table()
@@ -38,24 +27,6 @@ def test_every_route_names_its_roles():
             continue
         named = set(roles.split(","))
         assert named and named <= KNOWN, f"{method} {path} names no valid roles: {roles!r}"
-
-
-def concrete(path, order):
-    return (path.replace("{id}", str(order["id"]))
-                .replace("{token}", order["token"])
-                .replace("{name}", "board.js"))
-
-
-def body_for(method, path):
-    """A body with which the request would succeed: so a 401/403 can only
-    come from the role check."""
-    if method == "POST" and path == "/api/orders":
-        return order_body("A")
-    if method == "PATCH" and path == "/api/orders/{id}":
-        return {"status": "PREPARING"}
-    if method == "POST" and path == "/api/webhooks":
-        return {"url": "http://127.0.0.1:9/roles", "allow_private": True}
-    return None
 
 
 def status_only(api, method, url):

@@ -98,8 +98,25 @@ def template_matches(template, path):
     return len(t) == len(p) and all(_segment_matches(a, b) for a, b in zip(t, p))
 
 
+# A venue's prefix (the document's second server, /v/{venue}) before any path.
+VENUE_PREFIX = re.compile(r"^/v/([^/]*)(/.*)?$")
+
+
+def without_venue(path):
+    """The path with a /v/{venue} prefix taken off ("/" for the venue's root),
+    and whether it had one."""
+    m = VENUE_PREFIX.match(path.split("?", 1)[0])
+    if m is None:
+        return path, False
+    rest = path[len("/v/" + m.group(1)):]
+    if rest == "" or rest.startswith("?"):
+        rest = "/" + rest
+    return rest, True
+
+
 def find_path(path):
     """The path template matching a request path (query stripped), or None."""
+    path = without_venue(path)[0]
     path = path.split("?", 1)[0].split("#", 1)[0]
     for template in document()["paths"]:
         if template_matches(template, path):
@@ -189,8 +206,12 @@ def check(method, path, status, headers, raw_body):
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     where = f"{method} {path}"
-    template, opn = find_operation(method, path)
     components = document()["components"]["responses"]
+    if without_venue(path)[1] and status == 404:
+        # An unknown venue is refused before its route is looked at.
+        _check_response(components["NotFound"], status, headers, raw, method, where)
+        return "NotFound"
+    template, opn = find_operation(method, path)
     if template is None:
         if status != 404:
             raise CheckError(f"{where}: no documented path matches, but the answer is {status}, not 404")
