@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "domain/issuer.h"
+#include "domain/printer.h"
 #include "http/events.h"
 #include "http/http.h"
 #include "http/menu.h"
@@ -58,6 +59,7 @@ static void stop_all(struct server *srv, struct tq *tq)
 {
 	hub_stop(srv);
 	webhooks_stop(srv);
+	printer_stop(tq->printer);
 	issuer_stop(tq->issuer);
 	tq_release(tq);
 	metrics_free(srv->metrics);
@@ -147,6 +149,11 @@ int cmd_serve(int argc, char **argv)
 		return n == -1 ? EXIT_OK : EXIT_USAGE;
 	if (cli_config(&cfg, database, listen) != 0)
 		return EXIT_USAGE;
+	if (cfg.printer[0] != '\0') {
+		char perr[600];
+		if (printer_check(cfg.printer, perr, sizeof(perr)) != 0)
+			return cli_fail(EXIT_USAGE, "%s", perr);
+	}
 	/* Signals are taken by sigwait below, never by a worker thread. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -178,8 +185,9 @@ int cmd_serve(int argc, char **argv)
 	srv.cfg = &cfg;
 	srv.store = s;
 	srv.metrics = metrics_new();
-	if (issuer_start(s, &tq.issuer, &err) != 0 || webhooks_start(&srv, &err) != 0 ||
-	    hub_start(&srv, &err) != 0 || server_start(&srv, &err) != 0) {
+	if (issuer_start(s, &tq.issuer, &err) != 0 || printer_start(&tq, &tq.printer, &err) != 0 ||
+	    webhooks_start(&srv, &err) != 0 || hub_start(&srv, &err) != 0 ||
+	    server_start(&srv, &err) != 0) {
 		stop_all(&srv, &tq);
 		return cli_fail(EXIT_RUNTIME, "%s.", err.detail);
 	}

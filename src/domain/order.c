@@ -148,10 +148,11 @@ int order_validate(const json_t *body, const struct config *cfg, struct order_in
 	json_object_foreach((json_t *)body, key, v)
 	{
 		if (strcmp(key, "queue") != 0 && strcmp(key, "items") != 0 &&
-		    strcmp(key, "total") != 0 && strcmp(key, "note") != 0)
+		    strcmp(key, "total") != 0 && strcmp(key, "note") != 0 &&
+		    strcmp(key, "print") != 0)
 			return tq_fail(err, TQ_INVALID, "unknown_field", key,
 			               "%.60s is not a member an order may have (queue, items, "
-			               "total, note)",
+			               "total, note, print)",
 			               key);
 	}
 	if (check_queue(body, cfg, in->queue, err) != 0)
@@ -180,6 +181,12 @@ int order_validate(const json_t *body, const struct config *cfg, struct order_in
 			goto fail;
 		}
 	}
+	v = json_object_get(body, "print");
+	if (v != NULL && !json_is_boolean(v)) {
+		tq_fail(err, TQ_INVALID, "invalid_field", "print", "print must be true or false");
+		goto fail;
+	}
+	in->print = json_is_true(v);
 	total = json_object_get(body, "total");
 	if (total != NULL) {
 		if (!json_is_integer(total)) {

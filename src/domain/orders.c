@@ -8,6 +8,7 @@
 
 #include "domain/estimate.h"
 #include "domain/orders.h"
+#include "domain/printer.h"
 #include "domain/status.h"
 #include "domain/token.h"
 #include "domain/tq.h"
@@ -65,6 +66,23 @@ int tq_order_move(struct tq_session *s, int64_t id, enum order_status to, struct
 		return -1;
 	committed(s->tq);
 	return 0;
+}
+
+int tq_order_print(struct tq_session *s, int64_t id, struct print_job *out, struct tq_error *err)
+{
+	if (s->venue->cfg->printer[0] == '\0')
+		return tq_fail(err, TQ_CONFLICT, "no_printer", "",
+		               "no printer is configured; set TOKENQ_PRINTER to print tickets");
+	if (store_print_enqueue(s->conn, id, now_ms(), out, err) != 0)
+		return -1;
+	printer_kick(s->tq->printer);
+	return 0;
+}
+
+int tq_order_print_state(struct tq_session *s, int64_t id, struct print_job *out,
+                         struct tq_error *err)
+{
+	return store_print_latest(s->conn, id, out, err);
 }
 
 int tq_order_recall(struct tq_session *s, int64_t id, struct order *out, struct tq_error *err)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "domain/order.h"
+#include "domain/printer.h"
 #include "domain/tq.h"
 #include "util/log.h"
 #include "util/sha256.h"
@@ -85,6 +86,8 @@ static void issued(struct issue_req *ir, void *ctx)
 
 	if (ir->outcome == ISSUE_CREATED && no->tq->committed != NULL)
 		no->tq->committed(no->tq->committed_ctx);
+	if (ir->outcome == ISSUE_CREATED && no->order.print)
+		printer_kick(no->tq->printer);
 	no->done(ir, no->ctx);
 }
 
@@ -98,6 +101,11 @@ int tq_order_submit(struct tq *tq, struct venue *v, const json_t *body, const ch
 		               "Idempotency-Key must be 1 to 255 visible ASCII characters");
 	if (order_validate(body, v->cfg, &no->order, err) != 0)
 		return -1;
+	if (no->order.print && v->cfg->printer[0] == '\0') {
+		order_input_release(&no->order);
+		return tq_fail(err, TQ_INVALID, "invalid_field", "print",
+		               "no printer is configured; set TOKENQ_PRINTER to print tickets");
+	}
 	no->tq = tq;
 	no->done = done;
 	no->ctx = ctx;

@@ -20,6 +20,7 @@
 
 #include "domain/issuer.h"
 #include "domain/venue.h"
+#include "store/print_jobs.h"
 #include "store/reports.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -29,6 +30,7 @@ struct tq {
 	const struct config *cfg; /* not owned */
 	struct store *store;      /* not owned */
 	struct issuer *issuer;    /* set once started; NULL for commands that issue nothing */
+	struct printer *printer;  /* the print worker, when a printer is configured */
 	struct venue venue;       /* the venue main */
 	/* Told after every commit that recorded events (the event hub wakes on it). */
 	void (*committed)(void *ctx);
@@ -97,6 +99,12 @@ int tq_order_list(struct tq_session *s, const struct order_filter *f, struct ord
 /* Moves an order to status to (TQ_CONFLICT invalid_transition when its status forbids it). */
 int tq_order_move(struct tq_session *s, int64_t id, enum order_status to, struct order *out,
                   struct tq_error *err);
+/* Queues a print of the order's ticket (TQ_CONFLICT no_printer without a printer). */
+int tq_order_print(struct tq_session *s, int64_t id, struct print_job *out, struct tq_error *err);
+/* The order's latest print job: 1 and *out, or 0 when it was never queued. */
+int tq_order_print_state(struct tq_session *s, int64_t id, struct print_job *out,
+                         struct tq_error *err);
+
 /* Calls a READY order out again (TQ_CONFLICT invalid_transition otherwise). */
 int tq_order_recall(struct tq_session *s, int64_t id, struct order *out, struct tq_error *err);
 

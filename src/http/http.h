@@ -152,6 +152,8 @@ int req_json_body(struct req *r, json_t **out);
 
 json_t *order_json(const struct config *cfg, const struct order *o);
 json_t *event_json(const struct config *cfg, const struct event *e);
+/* An instant as RFC 3339 text, or null for 0 ("never"). */
+json_t *json_time_or_null(int64_t ms);
 /* The venue's business date of now, for defaults. */
 void today(const struct req *r, char out[BIZDATE_LEN]);
 
@@ -176,6 +178,7 @@ enum handled h_orders_get(struct req *r, struct tq_session *s);
 enum handled h_orders_list(struct req *r, struct tq_session *s);
 enum handled h_orders_patch(struct req *r, struct tq_session *s);
 enum handled h_orders_recall(struct req *r, struct tq_session *s);
+enum handled h_orders_print(struct req *r, struct tq_session *s);
 enum handled h_tokens_get(struct req *r, struct tq_session *s);
 enum handled h_board(struct req *r, struct tq_session *s);
 enum handled h_queues(struct req *r, struct tq_session *s);

@@ -24,7 +24,17 @@ static enum handled problem(struct req *r, enum tq_status st, const char *code, 
 	return HANDLED;
 }
 
-/* Replies with the order, plus its history when asked. */
+/* A print job as GET /api/orders/{id} and POST .../print show it. */
+static json_t *print_json(const struct print_job *j)
+{
+	return json_pack("{s:s, s:i, s:o, s:o, s:o}", "state",
+	                 j->state == PRINT_PRINTED ? "printed" : "queued", "attempts", j->attempts,
+	                 "last_error", j->last_error[0] ? json_string(j->last_error) : json_null(),
+	                 "queued_at", json_time_or_null(j->queued_at), "printed_at",
+	                 json_time_or_null(j->printed_at));
+}
+
+/* Replies with the order, plus its history and print state when asked. */
 static enum handled reply_order(struct req *r, struct tq_session *s, int64_t id, int status,
                                 bool history)
 {
@@ -55,6 +65,16 @@ static enum handled reply_order(struct req *r, struct tq_session *s, int64_t id,
 		}
 		free(ev);
 		json_object_set_new(j, "history", h);
+		{
+			struct print_job pj;
+			int found = tq_order_print_state(s, id, &pj, &err);
+			if (found < 0) {
+				json_decref(j);
+				reply_problem(r, &err);
+				return HANDLED;
+			}
+			json_object_set_new(j, "print", found ? print_json(&pj) : json_null());
+		}
 	}
 	reply_json(r, status, j);
 	return HANDLED;
@@ -285,4 +305,17 @@ enum handled h_orders_recall(struct req *r, struct tq_session *s)
 	struct order o;
 
 	return changed(r, tq_order_recall(s, req_path_id(r), &o, &err), &o, &err);
+}
+
+enum handled h_orders_print(struct req *r, struct tq_session *s)
+{
+	struct tq_error err;
+	struct print_job job;
+
+	if (tq_order_print(s, req_path_id(r), &job, &err) != 0) {
+		reply_problem(r, &err);
+		return HANDLED;
+	}
+	reply_json(r, 202, json_pack("{s:o}", "print", print_json(&job)));
+	return HANDLED;
 }

@@ -110,6 +110,11 @@ static json_t *time_json(int64_t ms)
 	return json_string(s);
 }
 
+json_t *json_time_or_null(int64_t ms)
+{
+	return ms > 0 ? time_json(ms) : json_null();
+}
+
 void today(const struct req *r, char out[BIZDATE_LEN])
 {
 	venue_today(r->venue, out);

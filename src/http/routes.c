@@ -28,6 +28,7 @@ const struct route routes[] = {
 	{"GET",   "/api/orders/{id}",         h_orders_get,    ANY_KEY, false, false, false, "orders_get"},
 	{"PATCH", "/api/orders/{id}",         h_orders_patch,  STAFF,   true,  false, false, "orders_patch"},
 	{"POST",  "/api/orders/{id}/recall",  h_orders_recall, STAFF,   false, false, false, "orders_recall"},
+	{"POST",  "/api/orders/{id}/print",   h_orders_print,  ANY_KEY, false, false, false, "orders_print"},
 	{"GET",   "/api/orders/{id}/ticket",  h_ticket,        ANY_KEY, false, false, false, "orders_ticket"},
 	{"GET",   "/api/orders.csv",          h_orders_csv,    STAFF,   false, false, false, "orders_csv"},
 	{"GET",   "/api/tokens/{token}",      h_tokens_get,    PUBLIC,  false, false, false, "tokens_get"},

@@ -200,16 +200,6 @@ static enum handled problem(struct req *r, const struct tq_error *err)
 	return HANDLED;
 }
 
-static json_t *time_or_null(int64_t ms)
-{
-	char at[32];
-
-	if (ms <= 0)
-		return json_null();
-	format_rfc3339(ms, at);
-	return json_string(at);
-}
-
 static json_t *events_json(unsigned mask)
 {
 	static const char *const names[] = {"token", "recall", "transfer"};
@@ -237,9 +227,9 @@ static json_t *webhook_json(const struct webhook *w)
 	json_object_set_new(j, "allow_private", json_boolean(w->allow_private));
 	json_object_set_new(j, "venue", json_string(w->venue));
 	json_object_set_new(j, "state", json_string(state_name(w)));
-	json_object_set_new(j, "created_at", time_or_null(w->created_at));
-	json_object_set_new(j, "revoked_at", time_or_null(w->revoked_at));
-	json_object_set_new(j, "failing_since", time_or_null(w->failing_since));
+	json_object_set_new(j, "created_at", json_time_or_null(w->created_at));
+	json_object_set_new(j, "revoked_at", json_time_or_null(w->revoked_at));
+	json_object_set_new(j, "failing_since", json_time_or_null(w->failing_since));
 	return j;
 }
 
@@ -402,13 +392,13 @@ enum handled h_webhooks_deliveries(struct req *r, struct tq_session *s)
 		json_object_set_new(d, "type", json_string(webhook_type(&e, type)));
 		json_object_set_new(d, "state", json_string(delivery_state(v[i].state)));
 		json_object_set_new(d, "next_attempt_at",
-		                    v[i].state == WEBHOOK_PENDING ? time_or_null(v[i].next_at)
+		                    v[i].state == WEBHOOK_PENDING ? json_time_or_null(v[i].next_at)
 		                                                  : json_null());
 		for (k = 0; k < v[i].n_attempt; k++) {
 			const struct webhook_attempt_row *a = &v[i].attempt[k];
 			json_t *aj = json_object();
 			json_object_set_new(aj, "attempt", json_integer(a->attempt));
-			json_object_set_new(aj, "at", time_or_null(a->started_at));
+			json_object_set_new(aj, "at", json_time_or_null(a->started_at));
 			json_object_set_new(aj, "status",
 			                    a->status > 0 ? json_integer(a->status) : json_null());
 			json_object_set_new(aj, "duration_ms", json_integer(a->duration_ms));

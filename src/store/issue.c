@@ -225,6 +225,8 @@ static int finish_batch(struct store_conn *c, struct batch *b, size_t count, str
 	    "INSERT INTO events (id, order_id, kind, status, previous_status, at) "
 	    "VALUES ($1, $2, 'token', 'PENDING', NULL, $3)";
 	static const char keys_sql[] = "UPDATE idempotency_keys SET order_id = $2 WHERE key = $1";
+	static const char print_sql[] =
+	    "INSERT INTO print_jobs (order_id, next_at, queued_at) VALUES ($1, $2, $2)";
 	static const char commit_sql[] = "COMMIT";
 	int64_t first = b->event_last - (int64_t)count + 1;
 	size_t i, k = 0, ns = 0, np = 0;
@@ -238,6 +240,12 @@ static int finish_batch(struct store_conn *c, struct batch *b, size_t count, str
 		p[np + 1] = bnum(b, r->order_id);
 		p[np + 2] = bnum(b, r->now);
 		st[ns++] = (struct sql_stmt){events_sql, 3, &p[np]};
+		if (r->in->print) { /* order id and time, as the event has them */
+			p[np + 3] = p[np + 1];
+			p[np + 4] = p[np + 2];
+			st[ns++] = (struct sql_stmt){print_sql, 2, &p[np + 3]};
+			np += 2;
+		}
 		np += 3;
 		if (r->idem_key != NULL) {
 			p[np] = r->idem_key;

@@ -26,6 +26,7 @@ struct order_input {
 	char *items_json; /* canonical [{"name":..,"quantity":..,"unit_price":..}] */
 	int64_t total;
 	char *note; /* NULL when absent */
+	bool print; /* queue a print of its ticket with the order */
 };
 
 void order_input_release(struct order_input *in);

@@ -176,6 +176,14 @@ const struct reports_table reports_tables[] = {
 	 "error, response) VALUES ($1, $2, $3, $4, $5, $6, $7)",
 	 "SELECT count(*) FROM webhook_attempts",
 	 "SELECT count(*) FROM webhook_attempts", false},
+	/* A job leased by a server on the source is free again on the target. */
+	{"print_jobs", "print jobs", 9, 1, {"0", NULL},
+	 "SELECT id, order_id, state, attempts, last_error, next_at, 0, queued_at, printed_at "
+	 "FROM print_jobs WHERE id > $1 ORDER BY id LIMIT $2",
+	 "INSERT INTO print_jobs (id, order_id, state, attempts, last_error, next_at, lease_until, "
+	 "queued_at, printed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	 "SELECT count(*) FROM print_jobs",
+	 "SELECT count(*) FROM print_jobs", false},
 	/* One row, made by the first migration: the copy sets its value. */
 	{"event_counter", "event counter", 2, 1, {"0", NULL},
 	 "SELECT one, last FROM event_counter WHERE one > $1 ORDER BY one LIMIT $2",
@@ -325,13 +333,16 @@ int reports_fix_sequences(struct store_conn *c, struct tq_error *err)
 	static const char deliveries_sql[] =
 	    "SELECT setval(pg_get_serial_sequence('webhook_deliveries', 'id'), "
 	    "COALESCE(max(id), 0) + 1, false) FROM webhook_deliveries";
+	static const char print_sql[] = "SELECT setval(pg_get_serial_sequence('print_jobs', 'id'), "
+	                                "COALESCE(max(id), 0) + 1, false) FROM print_jobs";
 
 	if (!sql_has(c, STORE_SEQUENCES))
 		return 0;
 	if (sql_exec(c, orders_sql, 0, NULL, NULL, NULL, err) != 0 ||
 	    sql_exec(c, keys_sql, 0, NULL, NULL, NULL, err) != 0 ||
 	    sql_exec(c, hooks_sql, 0, NULL, NULL, NULL, err) != 0 ||
-	    sql_exec(c, deliveries_sql, 0, NULL, NULL, NULL, err) != 0)
+	    sql_exec(c, deliveries_sql, 0, NULL, NULL, NULL, err) != 0 ||
+	    sql_exec(c, print_sql, 0, NULL, NULL, NULL, err) != 0)
 		return -1;
 	return 0;
 }

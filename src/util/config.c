@@ -297,7 +297,18 @@ int config_load(struct config *cfg, const char *database_flag, const char *liste
 	if (parse_ms("TOKENQ_WEBHOOK_RETRY_BASE_MS", "5000", 10, 3600000,
 	             &cfg->webhook_retry_base_ms, err, errlen) != 0 ||
 	    parse_ms("TOKENQ_WEBHOOK_POLL_MS", "1000", 10, 60000, &cfg->webhook_poll_ms, err,
+	             errlen) != 0 ||
+	    parse_ms("TOKENQ_PRINT_RETRY_MS", "2000", 10, 60000, &cfg->print_retry_ms, err,
 	             errlen) != 0)
 		return -1;
+	{
+		const char *printer = setting(NULL, "TOKENQ_PRINTER", "");
+		if (strlen(printer) >= sizeof(cfg->printer)) {
+			snprintf(err, errlen, "TOKENQ_PRINTER is longer than %zu bytes.",
+			         sizeof(cfg->printer) - 1);
+			return -1;
+		}
+		memcpy(cfg->printer, printer, strlen(printer) + 1);
+	}
 	return 0;
 }

@@ -32,6 +32,12 @@ struct config {
 	 * (TOKENQ_WEBHOOK_POLL_MS, default 1000). */
 	long webhook_retry_base_ms;
 	long webhook_poll_ms;
+	/* TOKENQ_PRINTER: tcp://HOST:PORT or a device path, or "" for none (its
+	 * form is checked by serve, which prints: print/transport.h); and the wait
+	 * before trying a job again while the printer is away
+	 * (TOKENQ_PRINT_RETRY_MS, default 2000). */
+	char printer[512];
+	long print_retry_ms;
 };
 
 /*
