@@ -1,86 +1,26 @@
 /*
- * The event stream and its hub (see events.h for the promise).
- *
- * One hub thread owns a database connection and, on PostgreSQL, a LISTEN
- * connection. It sleeps in poll() on a wake-up pipe (local commits), the
- * LISTEN socket (other servers' commits) and a short timeout (SQLite, where
- * another process may write the same file, and as a safety net). Each time
- * it wakes it reads the events after the last one it has, in id order,
- * renders each once into SSE text kept in a ring of recent events, and then
- * tops up every client: a client wants the events from its next_id on, and
- * gets them from the ring, or from the database when it is further behind
- * (a replay). A client's pending bytes are topped up only below a watermark,
- * so memory per client is bounded and a slow reader simply lags; a client
- * that has taken nothing for STALL_MS while data waits is dropped (it
- * reconnects with Last-Event-ID and replays).
+ * The event stream, GET /api/events (see events.h for the promise): a
+ * client's bounded buffer, the SSE content reader libmicrohttpd pulls
+ * from, and the route that opens a stream and hands it to the hub
+ * (hub.c), which fills it.
  *
  * Connections are held without a thread each: when a client has nothing to
  * send, libmicrohttpd's content reader suspends the connection, and the hub
  * resumes it when it appends bytes.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <microhttpd.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include "http/events.h"
-#include "http/webhooks.h"
-#include "http/metrics.h"
+#include "http/stream.h"
 #include "util/log.h"
 #include "util/num.h"
 
-#define RING         4096        /* recent events kept rendered */
-#define WATERMARK    (64 * 1024) /* top a client up to this many pending bytes */
-#define STALL_MS     20000       /* drop a client that took nothing for this long */
-#define HEARTBEAT_MS 10000       /* a comment when nothing else was sent */
-#define POLL_MS      200         /* SQLite: how often to look for other writers */
-#define SAFETY_MS    2000        /* PostgreSQL: look even without NOTIFY */
-#define FETCH        500
-
-struct stream {
-	pthread_mutex_t lock;
-	struct MHD_Connection *conn;
-	int fd;
-	char *buf;
-	size_t off, len, cap;
-	int64_t next_id; /* the next event id this client needs */
-	bool suspended, closed, gone;
-	int64_t last_progress, last_append;
-	int refs;
-	struct stream *next;
-};
-
-struct rendered {
-	int64_t id;
-	char *text;
-	size_t len;
-};
-
-struct hub {
-	struct server *srv;
-	pthread_t thread;
-	pthread_mutex_t lock; /* guards clients, joining, stopping */
-	struct stream *clients, *joining;
-	int wake[2];
-	bool stopping, started;
-	int64_t last_id;
-	struct rendered ring[RING];
-	struct store_conn *conn;
-	struct store_listener *listener;
-	int64_t listener_retry_at;
-	int nclients;
-	int64_t stall_ms;
-	bool listens; /* the store hears other servers (STORE_LISTEN) */
-};
-
-static void stream_unref(struct stream *s)
+void stream_unref(struct stream *s)
 {
 	int refs;
 
@@ -94,8 +34,7 @@ static void stream_unref(struct stream *s)
 	}
 }
 
-/* Appends to a client's pending bytes; the caller holds s->lock. */
-static int stream_add(struct stream *s, const char *text, size_t n)
+int stream_add(struct stream *s, const char *text, size_t n)
 {
 	if (s->off > 0 && s->off == s->len)
 		s->off = s->len = 0;
@@ -123,7 +62,7 @@ static int stream_add(struct stream *s, const char *text, size_t n)
 	return 0;
 }
 
-static void stream_wake(struct stream *s)
+void stream_wake(struct stream *s)
 {
 	if (s->suspended && !s->gone) {
 		s->suspended = false;
@@ -169,20 +108,6 @@ static void sse_free(void *cls)
 	s->conn = NULL;
 	pthread_mutex_unlock(&s->lock);
 	stream_unref(s);
-}
-
-static void kick(struct hub *h)
-{
-	char c = 1;
-
-	if (h->started && write(h->wake[1], &c, 1) < 0 && errno != EAGAIN)
-		log_warn("msg=\"cannot wake the event hub\" errno=%d", errno);
-}
-
-void hub_kick(struct hub *h)
-{
-	if (h != NULL)
-		kick(h);
 }
 
 /* ---- the route ---- */
@@ -262,7 +187,7 @@ int events_queue(struct req *r)
 	s->next = h->joining;
 	h->joining = s;
 	pthread_mutex_unlock(&h->lock);
-	kick(h);
+	hub_kick(h);
 	return ret;
 }
 
@@ -273,323 +198,4 @@ void events_release(struct req *r)
 		stream_unref(r->stream);
 		r->stream = NULL;
 	}
-}
-
-/* ---- the hub ---- */
-
-static char *render(const struct config *cfg, const struct event *e, size_t *len)
-{
-	json_t *j = event_json(cfg, e);
-	char *data = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	struct buf b;
-
-	json_decref(j);
-	if (data == NULL)
-		return NULL;
-	buf_init(&b, 1 << 16);
-	if (buf_printf(&b, "id: %" PRId64 "\nevent: %s\ndata: %s\n\n", e->id,
-	               e->kind == EV_RECALL ? "recall" : "token", data) != 0) {
-		buf_release(&b);
-		free(data);
-		return NULL;
-	}
-	free(data);
-	return buf_detach(&b, len);
-}
-
-static struct rendered *ring_get(struct hub *h, int64_t id)
-{
-	struct rendered *r = &h->ring[id % RING];
-
-	return r->id == id && r->text != NULL ? r : NULL;
-}
-
-static void ring_put(struct hub *h, int64_t id, char *text, size_t len)
-{
-	struct rendered *r = &h->ring[id % RING];
-
-	free(r->text);
-	r->id = id;
-	r->text = text;
-	r->len = len;
-}
-
-/* Reads the events committed since the hub's last one into the ring. */
-static int fetch_new(struct hub *h)
-{
-	struct tq_error err;
-	struct event *ev;
-	size_t n, i;
-
-	for (;;) {
-		if (h->conn == NULL && store_connect_as(h->srv->store, "hub", &h->conn, &err) != 0)
-			return -1;
-		if (store_events_after(h->conn, h->last_id, FETCH, &ev, &n, &err) != 0) {
-			if (err.status != TQ_UNAVAILABLE)
-				log_warn("msg=\"event hub cannot read events\" error=\"%s\"",
-				         err.detail);
-			return -1;
-		}
-		for (i = 0; i < n; i++) {
-			size_t len;
-			char *text = render(h->srv->cfg, &ev[i], &len);
-			if (ev[i].id != h->last_id + 1)
-				log_warn("msg=\"event ids are not contiguous\" expected=%" PRId64
-				         " got=%" PRId64,
-				         h->last_id + 1, ev[i].id);
-			if (text != NULL)
-				ring_put(h, ev[i].id, text, len);
-			pthread_mutex_lock(&h->lock);
-			h->last_id = ev[i].id;
-			pthread_mutex_unlock(&h->lock);
-		}
-		free(ev);
-		if (n > 0)
-			webhooks_kick(h->srv);
-		if (n < FETCH)
-			return 0;
-	}
-}
-
-/* Appends what client s is missing, up to the watermark; the caller holds s->lock. */
-static void top_up(struct hub *h, struct stream *s)
-{
-	struct tq_error err;
-
-	while (s->next_id <= h->last_id && s->len - s->off < WATERMARK) {
-		struct rendered *r = ring_get(h, s->next_id);
-		struct event *ev;
-		size_t n, i;
-
-		if (r != NULL) {
-			if (stream_add(s, r->text, r->len) != 0)
-				return;
-			s->next_id++;
-			continue;
-		}
-		/* Further behind than the ring: replay from the database. */
-		if (store_events_after(h->conn, s->next_id - 1, 100, &ev, &n, &err) != 0 ||
-		    n == 0) {
-			if (n == 0 && err.status == TQ_OK)
-				s->next_id = h->last_id + 1; /* nothing retained before: skip */
-			if (n == 0)
-				free(ev);
-			return;
-		}
-		for (i = 0; i < n && ev[i].id <= h->last_id; i++) {
-			size_t len;
-			char *text = render(h->srv->cfg, &ev[i], &len);
-			if (text != NULL)
-				stream_add(s, text, len);
-			free(text);
-			s->next_id = ev[i].id + 1;
-		}
-		free(ev);
-	}
-}
-
-/* Serves every client; drops stalled ones and forgets those that are gone. */
-static void serve_clients(struct hub *h)
-{
-	struct stream **pp, *s, *gone = NULL;
-	int64_t now = mono_ms();
-
-	pthread_mutex_lock(&h->lock);
-	while ((s = h->joining) != NULL) {
-		h->joining = s->next;
-		s->next = h->clients;
-		h->clients = s;
-		h->nclients++;
-		metrics_stream_clients(h->srv->metrics, 1);
-	}
-	for (pp = &h->clients; (s = *pp) != NULL;) {
-		pthread_mutex_lock(&s->lock);
-		if (s->gone) {
-			*pp = s->next;
-			s->next = gone;
-			gone = s;
-			pthread_mutex_unlock(&s->lock);
-			h->nclients--;
-			metrics_stream_clients(h->srv->metrics, -1);
-			continue;
-		}
-		if (!s->closed) {
-			if (s->len > s->off && now - s->last_progress > h->stall_ms) {
-				/* Stalled: end it; the client reconnects and replays. */
-				s->closed = true;
-				if (s->fd >= 0)
-					shutdown(s->fd, SHUT_RDWR);
-			} else {
-				top_up(h, s);
-				if (s->len == s->off && now - s->last_append >= HEARTBEAT_MS)
-					stream_add(s, ": ping\n\n", 8);
-			}
-		}
-		if (s->len > s->off || s->closed)
-			stream_wake(s);
-		pthread_mutex_unlock(&s->lock);
-		pp = &s->next;
-	}
-	pthread_mutex_unlock(&h->lock);
-	while ((s = gone) != NULL) {
-		gone = s->next;
-		stream_unref(s);
-	}
-}
-
-/* Connects the LISTEN connection when there is none; true when it just did. */
-static bool listener_check(struct hub *h)
-{
-	struct tq_error err;
-
-	if (!h->listens || h->listener != NULL || mono_ms() < h->listener_retry_at)
-		return false;
-	if (store_listen(h->srv->store, &h->listener, &err) != 0) {
-		h->listener = NULL;
-		h->listener_retry_at = mono_ms() + 500;
-		return false;
-	}
-	log_info("msg=\"listening for other servers' events\"");
-	return true;
-}
-
-static void *hub_main(void *arg)
-{
-	struct hub *h = arg;
-
-	for (;;) {
-		struct pollfd p[2];
-		int np = 1, timeout = h->listens ? SAFETY_MS : POLL_MS;
-		char drain[256];
-
-		pthread_mutex_lock(&h->lock);
-		if (h->stopping) {
-			pthread_mutex_unlock(&h->lock);
-			break;
-		}
-		pthread_mutex_unlock(&h->lock);
-		/* Just (re)connected: look at once for what was committed meanwhile. */
-		if (listener_check(h))
-			timeout = 0;
-		p[0].fd = h->wake[0];
-		p[0].events = POLLIN;
-		if (h->listener != NULL) {
-			p[1].fd = store_listener_fd(h->listener);
-			p[1].events = POLLIN;
-			np = 2;
-		} else if (h->listens && timeout > 0) {
-			timeout = 250; /* retry the listener soon; poll meanwhile */
-		}
-		if (timeout > HEARTBEAT_MS / 2)
-			timeout = HEARTBEAT_MS / 2;
-		poll(p, (nfds_t)np, timeout);
-		while (read(h->wake[0], drain, sizeof(drain)) > 0)
-			;
-		if (np == 2 && store_listener_drain(h->listener) < 0) {
-			/* Lost: listen again, and the fetch below re-syncs whatever was missed. */
-			log_warn("msg=\"lost the LISTEN connection; reconnecting\"");
-			store_listener_close(h->listener);
-			h->listener = NULL;
-		}
-		fetch_new(h);
-		serve_clients(h);
-	}
-	return NULL;
-}
-
-int hub_start(struct server *srv, struct tq_error *err)
-{
-	struct hub *h = calloc(1, sizeof(*h));
-	int i;
-
-	if (h == NULL)
-		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
-	h->srv = srv;
-	h->listens = store_has(srv->store, STORE_LISTEN);
-	h->wake[0] = h->wake[1] = -1;
-	h->stall_ms = STALL_MS;
-	if (getenv("TOKENQ_STREAM_STALL_MS") != NULL &&
-	    parse_i64(getenv("TOKENQ_STREAM_STALL_MS"), &h->stall_ms) != 0)
-		h->stall_ms = STALL_MS;
-	pthread_mutex_init(&h->lock, NULL);
-	if (pipe(h->wake) != 0) {
-		tq_fail(err, TQ_INTERNAL, "internal", "", "cannot make the hub's pipe");
-		goto fail;
-	}
-	for (i = 0; i < 2; i++)
-		fcntl(h->wake[i], F_SETFL, fcntl(h->wake[i], F_GETFL) | O_NONBLOCK);
-	if (store_connect_as(srv->store, "hub", &h->conn, err) != 0 ||
-	    store_last_event_id(h->conn, &h->last_id, err) != 0)
-		goto fail;
-	if (pthread_create(&h->thread, NULL, hub_main, h) != 0) {
-		tq_fail(err, TQ_INTERNAL, "internal", "", "cannot start the event hub");
-		goto fail;
-	}
-	h->started = true;
-	srv->hub = h;
-	return 0;
-fail:
-	store_disconnect(h->conn);
-	for (i = 0; i < 2; i++)
-		if (h->wake[i] >= 0)
-			close(h->wake[i]);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
-	return -1;
-}
-
-void events_shutdown(struct server *srv)
-{
-	struct hub *h = srv->hub;
-	struct stream *s;
-
-	if (h == NULL)
-		return;
-	pthread_mutex_lock(&h->lock);
-	for (s = h->clients; s != NULL; s = s->next) {
-		pthread_mutex_lock(&s->lock);
-		s->closed = true;
-		stream_wake(s);
-		pthread_mutex_unlock(&s->lock);
-	}
-	for (s = h->joining; s != NULL; s = s->next) {
-		pthread_mutex_lock(&s->lock);
-		s->closed = true;
-		stream_wake(s);
-		pthread_mutex_unlock(&s->lock);
-	}
-	pthread_mutex_unlock(&h->lock);
-}
-
-void hub_stop(struct server *srv)
-{
-	struct hub *h = srv->hub;
-	struct stream *s;
-	int i;
-
-	if (h == NULL || !h->started)
-		return;
-	pthread_mutex_lock(&h->lock);
-	h->stopping = true;
-	pthread_mutex_unlock(&h->lock);
-	kick(h);
-	pthread_join(h->thread, NULL);
-	h->started = false;
-	while ((s = h->clients) != NULL) {
-		h->clients = s->next;
-		stream_unref(s);
-	}
-	while ((s = h->joining) != NULL) {
-		h->joining = s->next;
-		stream_unref(s);
-	}
-	for (i = 0; i < RING; i++)
-		free(h->ring[i].text);
-	store_listener_close(h->listener);
-	store_disconnect(h->conn);
-	close(h->wake[0]);
-	close(h->wake[1]);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
-	srv->hub = NULL;
 }
