@@ -1,5 +1,5 @@
 /*
- * board.js: the display board for a TV (GET /).
+ * board.js: the display board for a TV (GET /, or /v/{slug}/ for a venue's).
  *
  * Reads /api/board (?queue=X when the page has ?queue=X), then follows
  * /api/events from its last_event_id.  Shows Preparing and Ready in large

@@ -2,6 +2,15 @@
  * common.js: what the board, the staff console and the customer page share.
  * Loaded before each page's own script; it defines one global, `TQ`:
  *
+ *   TQ.base / TQ.venue     the venue the page is served for: a page under
+ *                          /v/{slug}/ has TQ.base "/v/{slug}" and TQ.venue
+ *                          slug; an unprefixed page is the venue "main", with
+ *                          TQ.base "".
+ *   TQ.url(path)           a path of the venue ("/api/board", "/t/A-001") as
+ *                          this page must ask for it: TQ.base + path.  Every
+ *                          API call, the event stream and every link to
+ *                          another page go through it; /assets/ is shared by
+ *                          every venue and stays as it is.
  *   TQ.api(path, opts)     fetch JSON with a timeout; a non-2xx answer throws a
  *                          TQ.ApiError built from the application/problem+json
  *                          body (status, code, title, detail, field); a network
@@ -23,6 +32,17 @@
 (function () {
   const TQ = {};
 
+  /* ---------- the venue ---------- */
+
+  // A slug: 1-32 of a-z, 0-9 and -, starting with a letter.
+  const venueMatch = /^\/v\/([a-z][a-z0-9-]{0,31})(?=\/|$)/.exec(location.pathname);
+  TQ.venue = venueMatch ? venueMatch[1] : 'main';
+  TQ.base = venueMatch ? '/v/' + venueMatch[1] : '';
+  /** "/api/board" -> "/v/mg-road/api/board" on a page of /v/mg-road/ (as is elsewhere). */
+  TQ.url = (path) => (typeof path === 'string' && path[0] === '/' && path[1] !== '/' ? TQ.base + path : path);
+  /** The page's path inside its venue: "/v/mg-road/t/A-001" -> "/t/A-001". */
+  TQ.pagePath = () => location.pathname.slice(TQ.base.length) || '/';
+
   /* ---------- HTTP ---------- */
 
   class ApiError extends Error {
@@ -42,6 +62,7 @@
 
   /**
    * TQ.api(path, {method, body, key, headers, timeoutMs}) -> {status, data, headers}
+   * path: the venue's ("/api/orders"), fetched at TQ.url(path).
    * body: an object (sent as JSON) or a string (sent as is, as JSON).
    * key: API key for "Authorization: Bearer".  data is parsed JSON, or text
    * when the answer is not JSON.  Throws ApiError on anything but 2xx.
@@ -59,7 +80,7 @@
     const timer = setTimeout(() => ctl.abort(), o.timeoutMs || 15000);
     let res;
     try {
-      res = await fetch(path, {
+      res = await fetch(TQ.url(path), {
         method: o.method || 'GET',
         headers,
         body,
@@ -215,8 +236,9 @@
   /* ---------- the event stream ---------- */
 
   /**
-   * new TQ.Live({resync, onEvent, onState, banner})
+   * new TQ.Live({resync, onEvent, onState, banner, path})
    *
+   * path: the stream, "/api/events" unless given (the venue's: see TQ.url).
    * resync(): async; the page re-reads its authoritative state (e.g.
    *   /api/board) and returns the last_event_id that state includes, or
    *   null/undefined to start the stream live.  Called before the first
@@ -314,7 +336,8 @@
     open(from) {
       const hasId = typeof from === 'number' && isFinite(from) && from >= 0;
       if (hasId) this.lastId = Math.max(this.lastId, from);
-      const url = hasId ? this.path + '?last_event_id=' + from : this.path;
+      const path = TQ.url(this.path);
+      const url = hasId ? path + '?last_event_id=' + from : path;
       const es = new EventSource(url);
       this.es = es;
       this.opened = false;

@@ -4,7 +4,10 @@
  *
  *  - Sign-in: asks once for an API key, keeps it in localStorage, sends it as
  *    "Authorization: Bearer KEY" on every call; a 401 asks again, a 403 says
- *    the key's role may not do that.
+ *    the key's role may not do that.  Keys belong to a venue, so each venue
+ *    keeps its own: "tokenq.apiKey" for the venue main (the name from before
+ *    venues, so a till keeps its key; /staff and /v/main/staff share it),
+ *    "tokenq.apiKey:/v/{slug}" for any other.
  *  - What the key may do is learnt from two reads (GET /api/stats:
  *    staff/admin; GET /metrics: admin), kept in session.can; staff.js hides
  *    what it may not do.
@@ -16,7 +19,7 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const KEY_STORE = 'tokenq.apiKey';
+  const KEY_STORE = TQ.venue === 'main' ? 'tokenq.apiKey' : 'tokenq.apiKey:' + TQ.base;
   const params = new URLSearchParams(location.search);
 
   const session = {

@@ -1,6 +1,7 @@
 /*
- * staff.js: the staff console (GET /staff), the last of its scripts: the
- * tabs, what the key's role shows, and the start.  The views are
+ * staff.js: the staff console (GET /staff, or /v/{slug}/staff for a
+ * venue's), the last of its scripts: the tabs, what the key's role shows,
+ * and the start.  The views are
  *
  *   staff-session.js   the API key, sign-in, calls with the key, toasts
  *   staff-print.js     printing a ticket

@@ -1,5 +1,6 @@
 /*
- * token.js: the customer's own page (GET /t/{token}[?date=YYYY-MM-DD]).
+ * token.js: the customer's own page (GET /t/{token}[?date=YYYY-MM-DD], or
+ * /v/{slug}/t/{token} for a venue's).
  *
  * Shows the token, its status in words, the orders ahead and the estimated
  * wait from GET /api/tokens/{token} (public).  Live: on any event of the
@@ -14,7 +15,7 @@
   const params = new URLSearchParams(location.search);
   const DATE = /^\d{4}-\d{2}-\d{2}$/.test(params.get('date') || '') ? params.get('date') : null;
   const TOKEN = (() => {
-    const m = /^\/t\/([^/]+)\/?$/.exec(location.pathname);
+    const m = /^\/t\/([^/]+)\/?$/.exec(TQ.pagePath());
     try {
       return m ? decodeURIComponent(m[1]).trim().toUpperCase() : '';
     } catch (e) {
