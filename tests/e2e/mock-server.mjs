@@ -8,7 +8,13 @@
  *   node mock-server.mjs [--port 8099] [--seed] [--pidfile PATH]
  *
  * Env: MOCK_QUEUES="A=Orders,B=Takeaway" (default A=Orders),
- *      MOCK_KEYS="admin:admin-key,pos:pos-key,staff:staff-key" (role:secret).
+ *      MOCK_KEYS="admin:admin-key,pos:pos-key,staff:staff-key" (role:secret),
+ *      MOCK_VENUES="main,mg-road" (the venues it answers for, the default).
+ * Venues: every route and page also answers under /v/{slug} for a slug of
+ * MOCK_VENUES (/v/mg-road/staff, /v/mg-road/api/orders); the prefix is
+ * stripped and, unlike the real server, every venue sees the same data.
+ * The addresses the mock writes itself (Location, the ticket's customer
+ * page) carry the prefix the request came with.
  * Control: SIGUSR1 stops listening and drops every connection (as if the
  * server died; the in-memory data stays), SIGUSR2 listens again, SIGHUP
  * toggles a database outage (503 on every route that needs it), SIGWINCH
@@ -36,6 +42,7 @@ const QUEUES = (process.env.MOCK_QUEUES || 'A=Orders').split(',').map((s) => {
   const [prefix, name] = s.split('=');
   return { prefix, name: name || prefix };
 });
+const VENUES = (process.env.MOCK_VENUES || 'main,mg-road').split(',').map((s) => s.trim());
 const KEYS = new Map(
   (process.env.MOCK_KEYS || 'admin:admin-key,pos:pos-key,staff:staff-key').split(',').map((s) => {
     const [role, secret] = s.split(':');
@@ -321,7 +328,7 @@ function stats(date, queue) {
   };
 }
 
-async function api(req, res, url) {
+async function api(req, res, url, base) {
   const p = url.pathname;
   const m = req.method;
   let mm;
@@ -391,12 +398,12 @@ async function api(req, res, url) {
         const prev = idem.get(key);
         if (prev) {
           if (prev.body !== body.raw) return problem(res, 422, 'idempotency_key_reused', 'This Idempotency-Key was used with another body.', 'Idempotency-Key');
-          return send(res, 200, publicOrder(orders[prev.id - 1]), { 'Idempotent-Replayed': 'true', Location: `/api/orders/${prev.id}` });
+          return send(res, 200, publicOrder(orders[prev.id - 1]), { 'Idempotent-Replayed': 'true', Location: `${base}/api/orders/${prev.id}` });
         }
       }
       const o = createOrder(queue, v.items.map((i) => ({ name: i.name, quantity: i.quantity, unit_price: i.unit_price })), v.note);
       if (key !== undefined) idem.set(key, { body: body.raw, id: o.id });
-      return send(res, 201, publicOrder(o), { Location: `/api/orders/${o.id}` });
+      return send(res, 201, publicOrder(o), { Location: `${base}/api/orders/${o.id}` });
     }
     return problem(res, 405, 'method_not_allowed', 'GET or POST.', null, { Allow: 'GET, POST' });
   }
@@ -419,7 +426,7 @@ async function api(req, res, url) {
       if (!auth(req, res, ['pos', 'staff'])) return;
       const o = orders[id - 1];
       if (!o) return problem(res, 404, 'not_found', `No order ${id}.`);
-      return send(res, 200, ticketHtml(o, `http://${req.headers.host}`), { 'Content-Type': 'text/html; charset=utf-8' });
+      return send(res, 200, ticketHtml(o, `http://${req.headers.host}${base}`), { 'Content-Type': 'text/html; charset=utf-8' });
     }
     if (m === 'GET') {
       if (!auth(req, res, ['pos', 'staff'])) return;
@@ -464,9 +471,17 @@ async function api(req, res, url) {
 
 function handle(req, res) {
   const url = new URL(req.url, 'http://x');
-  const p = url.pathname;
+  let p = url.pathname;
+  let base = '';
+  const venue = /^\/v\/([a-z][a-z0-9-]{0,31})(\/.*)?$/.exec(p);
+  if (venue) {
+    if (!VENUES.includes(venue[1])) return problem(res, 404, 'not_found', `There is no venue ${venue[1]}.`);
+    base = '/v/' + venue[1];
+    p = venue[2] || '/';
+    url.pathname = p;
+  }
   if (p.startsWith('/api/') || p === '/healthz' || p === '/metrics') {
-    api(req, res, url).catch((e) => {
+    api(req, res, url, base).catch((e) => {
       console.error(e);
       if (!res.headersSent) problem(res, 500, 'internal', String(e));
     });
