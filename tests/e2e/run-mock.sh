@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs pages.test.mjs against the in-memory mock server, to check the pages
+# Runs pages.test.mjs, rush.test.mjs and venue.test.mjs (with a second venue,
+# mg-road) against the in-memory mock server, to check the pages
 # and the test itself without the C server:   tests/e2e/run-mock.sh
 set -eu
 cd "$(dirname "$0")"
@@ -18,4 +19,5 @@ until curl -fs "$TOKENQ_URL/healthz" >/dev/null 2>&1; do
 	sleep 0.1
 done
 export TOKENQ_ADMIN_KEY=admin-key TOKENQ_POS_KEY=pos-key TOKENQ_CTL="$PWD/mock-ctl.mjs"
-node --test --test-concurrency=1 --test-reporter=spec pages.test.mjs rush.test.mjs
+export TOKENQ_OTHER_VENUE=mg-road TOKENQ_OTHER_VENUE_KEY=admin-key
+node --test --test-concurrency=1 --test-reporter=spec pages.test.mjs rush.test.mjs venue.test.mjs
