@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 port=${MOCK_PORT:-18099}
 tmp=$(mktemp -d)
 export MOCK_PIDFILE="$tmp/mock.pid"
+# two queues, as run.sh gives the server (rush.test.mjs orders in A and B)
+export MOCK_QUEUES="${MOCK_QUEUES:-A=Dine-in,B=Takeaway}"
 node mock-server.mjs --port "$port" --pidfile "$MOCK_PIDFILE" >"$tmp/mock.log" 2>&1 &
 mock=$!
 trap 'kill $mock 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
