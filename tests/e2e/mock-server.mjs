@@ -475,7 +475,7 @@ function handle(req, res) {
   let base = '';
   const venue = /^\/v\/([a-z][a-z0-9-]{0,31})(\/.*)?$/.exec(p);
   if (venue) {
-    if (!VENUES.includes(venue[1])) return problem(res, 404, 'not_found', `There is no venue ${venue[1]}.`);
+    if (!VENUES.includes(venue[1])) return problem(res, 404, 'unknown_venue', `There is no venue ${venue[1]}.`);
     base = '/v/' + venue[1];
     p = venue[2] || '/';
     url.pathname = p;
