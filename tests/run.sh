@@ -30,7 +30,7 @@ pgdir=$(mktemp -d /tmp/tokenq-pg.XXXXXX)
 pgport=$(( 56000 + $$ % 4000 ))
 cleanup() { tests/pg.sh stop "$pgdir" immediate >/dev/null 2>&1; rm -rf "$pgdir"; }
 trap cleanup EXIT INT TERM
-if want store || want http || want openapi || want e2e; then
+if want store || want http || want openapi || want print || want e2e; then
 	if url=$(tests/pg.sh start "$pgdir" "$pgport"); then
 		export TOKENQ_TEST_PG="$url" TOKENQ_TEST_PG_DIR="$pgdir"
 	else
@@ -96,11 +96,12 @@ if want hooks; then
 fi
 
 # Printing: tickets against the receipt-printer-encoder package, shaped text
-# images against Pillow's rendering, the transport against a fake printer.
+# images against Pillow's rendering, the transport against a fake printer,
+# and the server's print queue on SQLite and PostgreSQL.
 if want print; then
 	if { [ -d tests/print/node_modules/@point-of-sale/receipt-printer-encoder ] ||
 		(cd tests/print && npm ci --no-audit --no-fund --silent); } &&
-		B=$B timeout 180 "$PYTHON" -m pytest -q -p no:cacheprovider tests/print; then
+		B=$B timeout 420 "$PYTHON" -m pytest -q -p no:cacheprovider tests/print; then
 		pass "printing"
 	else
 		fail "printing"
