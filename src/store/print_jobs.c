@@ -103,11 +103,10 @@ int store_print_record(struct store_conn *c, int64_t id, bool printed, const cha
 {
 	static const char sql[] =
 	    "UPDATE print_jobs SET attempts = attempts + 1, lease_until = 0, state = $2, "
-	    "last_error = $3, next_at = $4, printed_at = CASE WHEN $2 = 1 THEN CAST($5 AS BIGINT) "
-	    "ELSE NULL END WHERE id = $1 AND state = 0";
-	struct numbuf nb[4];
+	    "last_error = $3, next_at = $4, printed_at = $5 WHERE id = $1 AND state = 0";
+	struct numbuf nb[3];
 	const char *p[5] = {store_num(&nb[0], id), printed ? "1" : "0", printed ? NULL : error,
-	                    store_num(&nb[1], next_at), store_num(&nb[2], now)};
+	                    store_num(&nb[1], next_at), printed ? store_num(&nb[2], now) : NULL};
 
 	return sql_exec(c, sql, 5, p, NULL, NULL, err);
 }
