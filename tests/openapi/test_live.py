@@ -285,3 +285,18 @@ def test_checker_catches_drift():
     ):
         with pytest.raises(checker.CheckError):
             checker.check(*args)
+
+
+def test_orders_print(api, factory):
+    o = api.create()
+    r = api.post(f"/api/orders/{o['id']}/print", key="pos")
+    assert r.status == 409 and r.body["code"] == "no_printer"
+    # A printer that is not there: the job is queued all the same.
+    papi = factory.api(queues="A=Dine-in", env={"TOKENQ_PRINTER": "tcp://127.0.0.1:9",
+                                               "TOKENQ_PRINT_RETRY_MS": "60000"})
+    o = papi.create()
+    r = papi.post(f"/api/orders/{o['id']}/print", key="staff")
+    assert r.status == 202 and r.body["print"]["state"] in ("queued", "printed")
+    assert papi.get(f"/api/orders/{o['id']}").body["print"] is not None
+    assert papi.post("/api/orders/999999999/print").status == 404
+    assert papi.post(f"/api/orders/{o['id']}/print", key="").status == 401
