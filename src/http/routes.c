@@ -108,18 +108,17 @@ void router_release(struct req *r)
  */
 static const char *venue_prefix(struct req *r, const char *path)
 {
-	struct tq *tq = r->srv ? r->srv->tq : NULL;
 	const char *slug = path + 3, *rest;
 	struct tq_error err;
 	size_t n;
 
 	if (strncmp(path, "/v/", 3) != 0) {
-		r->venue = tq ? tq_main(tq) : NULL;
+		r->venue = tq_main(r->srv->tq);
 		return path;
 	}
 	n = strcspn(slug, "/");
 	rest = slug + n;
-	r->venue = tq ? tq_venue(tq, slug, n) : NULL;
+	r->venue = tq_venue(r->srv->tq, slug, n);
 	if (r->venue == NULL) {
 		tq_fail(&err, TQ_NOT_FOUND, "unknown_venue", "", "there is no venue \"%.*s\"",
 		        (int)(n > VENUE_SLUG_MAX ? VENUE_SLUG_MAX : n), slug);
