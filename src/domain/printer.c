@@ -226,10 +226,11 @@ static void *printer_main(void *arg)
 			print_job(p, &job);
 			continue;
 		}
-		if (rc < 0 && err.status == TQ_UNAVAILABLE) {
-			store_disconnect(p->conn);
-			p->conn = NULL;
-		}
+		/* The connection reconnects by itself while the database is away; other
+		 * failures are told. */
+		if (rc < 0 && err.status != TQ_UNAVAILABLE)
+			log_error("component=printer msg=\"cannot take a print job\" error=\"%s\"",
+			          err.detail);
 		if (wait_for_work(p, POLL_MS))
 			break;
 	}

@@ -240,13 +240,13 @@ static int finish_batch(struct store_conn *c, struct batch *b, size_t count, str
 		p[np + 1] = bnum(b, r->order_id);
 		p[np + 2] = bnum(b, r->now);
 		st[ns++] = (struct sql_stmt){events_sql, 3, &p[np]};
-		if (r->in->print) { /* order id and time, as the event has them */
-			p[np + 3] = p[np + 1];
-			p[np + 4] = p[np + 2];
-			st[ns++] = (struct sql_stmt){print_sql, 2, &p[np + 3]};
+		np += 3;
+		if (r->in->print) { /* the order id and time, as the event has them */
+			p[np] = p[np - 2];
+			p[np + 1] = p[np - 1];
+			st[ns++] = (struct sql_stmt){print_sql, 2, &p[np]};
 			np += 2;
 		}
-		np += 3;
 		if (r->idem_key != NULL) {
 			p[np] = r->idem_key;
 			p[np + 1] = bnum(b, r->order_id);
