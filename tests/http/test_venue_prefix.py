@@ -79,19 +79,26 @@ def test_prefix_root_is_the_board_page(vapi):
         assert r.raw == vapi.get("/", key="").raw
 
 
+def webhooks(api):
+    r = api.get("/api/webhooks")
+    assert r.status == 200, r
+    return len(r.body["webhooks"])
+
+
 @pytest.mark.parametrize("slug", ["nowhere", "mg-road", "Main", "9lives", "a_b", "x" * 33, ""])
 @pytest.mark.parametrize("method,path,roles", TABLE, ids=[f"{m} {p}" for m, p, _ in TABLE])
 def test_unknown_venue_is_404_and_changes_nothing(vapi, slug, method, path, roles):
     api = vapi
     order = api.create("A")
-    before = len(list_all(api))
+    before = len(list_all(api)), webhooks(api)
     url = f"/v/{slug}" + concrete(path, order)
     r = api.request(method, url, body_for(method, path), key="")
     assert_problem(r, 404, "unknown_venue")
     assert "www-authenticate" not in r.headers
     after = api.order(order["id"])
     assert after["status"] == order["status"]
-    assert len(list_all(api)) == before
+    assert len(after["history"]) == 1, "the order gained an event"
+    assert (len(list_all(api)), webhooks(api)) == before
 
 
 def test_location_and_ticket_carry_the_prefix(vapi):
