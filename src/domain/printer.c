@@ -120,7 +120,6 @@ static int ticket(struct printer *p, const struct order *o, struct buf *out)
 	t.items = items;
 	t.nitems = json_array_size(list);
 	t.total = o->total;
-	t.minor_digits = 2;
 	t.created = when;
 	t.note = o->note;
 	t.qr_url = url;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "print/escpos.h"
+#include "util/currency.h"
 
 #define ESC 0x1b
 #define GS  0x1d
@@ -150,19 +151,7 @@ int escpos_cut(struct buf *b, int partial)
 
 void escpos_money(int64_t minor, int digits, char out[48])
 {
-	uint64_t v = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
-	uint64_t scale = 1;
-	int i;
-
-	if (digits < 0 || digits > 4)
-		digits = 2;
-	for (i = 0; i < digits; i++)
-		scale *= 10;
-	if (digits == 0)
-		snprintf(out, 48, "%s%" PRIu64, minor < 0 ? "-" : "", v);
-	else
-		snprintf(out, 48, "%s%" PRIu64 ".%0*" PRIu64, minor < 0 ? "-" : "", v / scale,
-		         digits, v % scale);
+	currency_amount(minor, digits, out);
 }
 
 static int spaces(struct buf *b, size_t n)
@@ -290,7 +279,7 @@ static int rule(struct buf *b)
 }
 
 static int item(struct buf *b, const struct escpos_ticket *t, struct raster_fonts *fonts,
-                const struct escpos_item *it)
+                const struct escpos_item *it, int digits)
 {
 	char qty[32], amount[48], line[ESCPOS_COLUMNS * 4 + 1];
 	const char *name = it->name ? it->name : "";
@@ -301,7 +290,7 @@ static int item(struct buf *b, const struct escpos_ticket *t, struct raster_font
 		return -1;
 	snprintf(qty, sizeof(qty), "%ld x ", it->quantity);
 	qlen = strlen(qty);
-	escpos_money((int64_t)it->quantity * it->unit_price, t->minor_digits, amount);
+	escpos_money((int64_t)it->quantity * it->unit_price, digits, amount);
 	if (!codepage_fits(t->codepage, name, n)) {
 		/* The name as an image, then the quantity and the amount as text. */
 		if (paragraph(b, t, fonts, name, RASTER_START) != 0)
@@ -323,11 +312,13 @@ static int item(struct buf *b, const struct escpos_ticket *t, struct raster_font
 
 int escpos_write_ticket(const struct escpos_ticket *t, struct raster_fonts *fonts, struct buf *out)
 {
-	char total[80], money[48];
+	const char *code = t->currency && t->currency[0] ? t->currency : "USD";
+	int digits = currency_minor_digits(code);
+	char total[48];
 	size_t i;
 	int k;
 
-	if (t->token == NULL || t->token[0] == '\0')
+	if (t->token == NULL || t->token[0] == '\0' || digits < 0)
 		return -1;
 	if (escpos_init(out) || escpos_codepage(out, t->codepage) ||
 	    escpos_align(out, ESCPOS_CENTER))
@@ -351,13 +342,11 @@ int escpos_write_ticket(const struct escpos_ticket *t, struct raster_fonts *font
 	if (escpos_align(out, ESCPOS_LEFT) || rule(out))
 		return -1;
 	for (i = 0; i < t->nitems; i++)
-		if (item(out, t, fonts, &t->items[i]) != 0)
+		if (item(out, t, fonts, &t->items[i], digits) != 0)
 			return -1;
 	if (rule(out))
 		return -1;
-	escpos_money(t->total, t->minor_digits, money);
-	snprintf(total, sizeof(total), "%s%s%s", t->currency ? t->currency : "",
-	         t->currency ? " " : "", money);
+	currency_format(t->total, code, total); /* "EUR 18.00" */
 	if (escpos_bold(out, 1) || columns(out, t->codepage, "TOTAL", 5, total) ||
 	    escpos_bold(out, 0))
 		return -1;

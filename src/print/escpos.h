@@ -62,24 +62,28 @@ struct escpos_ticket {
 	const char *venue_name; /* may be NULL */
 	const struct escpos_item *items;
 	size_t nitems;
-	int64_t total;        /* minor units */
-	const char *currency; /* "EUR"; may be NULL */
-	int minor_digits;     /* 2 for cents, 0 for yen, 3 for dinars */
-	const char *created;  /* the time as it is to be printed: "2026-12-04 08:15" */
-	const char *note;     /* may be NULL */
-	const char *qr_url;   /* the customer page; may be NULL (no QR code) */
+	int64_t total; /* minor units */
+	/* An ISO 4217 code ("EUR", "JPY"): printed with the total, and its minor
+	 * units (util/currency.h) place the decimal point of every amount.
+	 * NULL or "" is USD. */
+	const char *currency;
+	const char *created; /* the time as it is to be printed: "2026-12-04 08:15" */
+	const char *note;    /* may be NULL */
+	const char *qr_url;  /* the customer page; may be NULL (no QR code) */
 	enum codepage codepage;
 };
 
 /* Appends the ticket to out (the strings are read, never kept). fonts
  * draws the text the code page cannot hold; with fonts NULL such text
  * makes the call fail (-1) rather than print question marks. Also -1: no
- * token, a quantity outside 1..1000000, an amount wider than its 12
- * columns, or out's limit reached (a ticket in text is under 1 KiB,
- * each line drawn as an image about 4 KiB more). On -1 throw out away. */
+ * token, a currency that is not an ISO 4217 code, a quantity outside
+ * 1..1000000, an amount wider than its 12 columns, or out's limit reached
+ * (a ticket in text is under 1 KiB, each line drawn as an image about 4 KiB
+ * more). On -1 throw out away. */
 int escpos_write_ticket(const struct escpos_ticket *t, struct raster_fonts *fonts, struct buf *out);
 
-/* Money in minor units as text with the decimal point: 1250, 2 -> "12.50". */
+/* Money in minor units as text with the decimal point: 1250, 2 -> "12.50"
+ * (currency_amount()). */
 void escpos_money(int64_t minor, int digits, char out[48]);
 
 #endif

@@ -13,8 +13,9 @@
  * taken in milliseconds, and exit 0 only for "ok".
  *
  * TICKET.json: {"token", "queue", "venue", "items": [{"name", "quantity",
- * "unit_price"}], "total", "currency", "minor_digits", "created", "note",
- * "qr_url", "codepage": 437 | 858}.
+ * "unit_price"}], "total", "currency", "created", "note", "qr_url",
+ * "codepage": 437 | 858}; the amounts' decimals are the currency's (USD
+ * when it has none).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,9 +65,6 @@ static int encode(const char *path, struct buf *out)
 	t.venue_name = str(j, "venue");
 	t.total = json_integer_value(json_object_get(j, "total"));
 	t.currency = str(j, "currency");
-	t.minor_digits = json_object_get(j, "minor_digits")
-	                     ? (int)json_integer_value(json_object_get(j, "minor_digits"))
-	                     : 2;
 	t.created = str(j, "created");
 	t.note = str(j, "note");
 	t.qr_url = str(j, "qr_url");

@@ -90,7 +90,7 @@ for (const it of t.items) {
 }
 encoder.line('-'.repeat(COLUMNS));
 encoder.bold(true);
-encoder.table(cols, [['TOTAL', (t.currency ? t.currency + ' ' : '') + money(t.total)]]);
+encoder.table(cols, [['TOTAL', (t.currency || 'USD') + ' ' + money(t.total)]]);
 encoder.bold(false);
 if (t.created) encoder.line(t.created);
 if (t.note && !image('note')) encoder.line(t.note);

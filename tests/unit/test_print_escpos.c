@@ -2,7 +2,8 @@
  * Unit tests for the ESC/POS encoder (src/print/escpos.h): the exact bytes
  * of each command, the QR code's length fields and limits, GS v 0 bands,
  * money, and the ticket's frame (ESC @ first, a partial cut last, no text
- * the code page lacks and no question marks, the buffer's limit honoured).
+ * the code page lacks and no question marks, the buffer's limit honoured),
+ * its amounts in the minor units of its currency.
  * The ticket's layout as a whole is compared with another encoder in the
  * print suite (tests/print).
  */
@@ -188,7 +189,6 @@ static struct escpos_ticket ticket(void)
 	    .nitems = 2,
 	    .total = 1800,
 	    .currency = "EUR",
-	    .minor_digits = 2,
 	    .created = "2026-12-04 08:15",
 	    .qr_url = "http://tokenq.local/o/1",
 	    .codepage = CODEPAGE_CP858,
@@ -282,6 +282,40 @@ static void test_ticket_refusals(void **state)
 	buf_release(&small);
 }
 
+/* The currency's minor units place the decimal point of every amount; the
+ * code goes with the total; no currency is USD, an unknown one refused. */
+static void test_ticket_currency(void **state)
+{
+	static const struct {
+		const char *currency, *item, *total;
+	} cases[] = {
+	    {"JPY", "         300\n", "   JPY 1800\n"}, {"KWD", "       0.300\n", "  KWD 1.800\n"},
+	    {"CLF", "      0.0300\n", " CLF 0.1800\n"}, {NULL, "        3.00\n", "  USD 18.00\n"},
+	    {"", "        3.00\n", "  USD 18.00\n"},
+	};
+	struct escpos_ticket t;
+	struct buf b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_init(&b, 1 << 16);
+		t = ticket();
+		t.currency = cases[i].currency;
+		assert_int_equal(escpos_write_ticket(&t, NULL, &b), 0);
+		assert_true(contains(&b, "2 x Masala tea", 14));
+		assert_true(contains(&b, cases[i].item, strlen(cases[i].item)));
+		assert_true(contains(&b, cases[i].total, strlen(cases[i].total)));
+		buf_release(&b);
+	}
+	buf_init(&b, 1 << 16);
+	t = ticket();
+	t.currency = "EURO";
+	assert_int_equal(escpos_write_ticket(&t, NULL, &b), -1);
+	t.currency = "eur";
+	assert_int_equal(escpos_write_ticket(&t, NULL, &b), -1);
+	buf_release(&b);
+}
+
 static void test_ticket_wraps_long_names(void **state)
 {
 	static const struct escpos_item longer[] = {
@@ -315,6 +349,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ticket_transliterates_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_wraps_long_names, setup, teardown),
+	    cmocka_unit_test(test_ticket_currency),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
