@@ -597,9 +597,19 @@
       name = 'Orders';
     }
     $('queue-name').textContent = name;
-    document.title = name + ' — order board';
+    boardTitle();
     scheduleRender();
   }
+
+  /* The venue's name and logo before the queue's name, in the title too. */
+  let venueName = '';
+  function boardTitle() {
+    document.title = (venueName ? venueName + ' · ' : '') + $('queue-name').textContent + ' — order board';
+  }
+  TQ.venue().then((v) => {
+    venueName = TQ.brand(v, $('venue-name'), $('venue-logo'));
+    boardTitle();
+  }).catch((e) => console.warn('venue not shown', e));
 
   let clockText = '';
   function tickClock() {

@@ -2,10 +2,19 @@
  * common.js: what the board, the staff console and the customer page share.
  * Loaded before each page's own script; it defines one global, `TQ`:
  *
- *   TQ.base / TQ.venue     the venue the page is served for: a page under
- *                          /v/{slug}/ has TQ.base "/v/{slug}" and TQ.venue
+ *   TQ.base / TQ.slug      the venue the page is served for: a page under
+ *                          /v/{slug}/ has TQ.base "/v/{slug}" and TQ.slug
  *                          slug; an unprefixed page is the venue "main", with
  *                          TQ.base "".
+ *   TQ.venue()             the venue's settings (GET /api/venues/{slug}: name,
+ *                          currency, accent, logo...), read once per page; a
+ *                          promise of the object, or of null when the server
+ *                          does not tell (then money is in USD and the page
+ *                          keeps its own name and colours).  On arrival the
+ *                          accent becomes --accent on :root and TQ.money
+ *                          switches to the venue's currency.
+ *   TQ.brand(v, name, logo) show the venue's name in the element name and
+ *                          its logo in the <img> logo (hidden when it has none).
  *   TQ.url(path)           a path of the venue ("/api/board", "/t/A-001") as
  *                          this page must ask for it: TQ.base + path.  Every
  *                          API call, the event stream and every link to
@@ -23,7 +32,9 @@
  *                          text typed by customers and staff).
  *   TQ.reconcile           put a list of nodes into a parent, moving only what
  *                          moved (keeps focus and running animations intact).
- *   formatting helpers     money, clock times, ages, durations, token speech.
+ *   formatting helpers     money (TQ.money, TQ.moneyDigits, TQ.parseMoney in the
+ *                          venue's currency), clock times, ages, durations,
+ *                          token speech.
  *
  * An order's statuses and what follows from them are in status.js (TQ.status).
  */
@@ -36,7 +47,7 @@
 
   // A slug: 1-32 of a-z, 0-9 and -, starting with a letter.
   const venueMatch = /^\/v\/([a-z][a-z0-9-]{0,31})(?=\/|$)/.exec(location.pathname);
-  TQ.venue = venueMatch ? venueMatch[1] : 'main';
+  TQ.slug = venueMatch ? venueMatch[1] : 'main';
   TQ.base = venueMatch ? '/v/' + venueMatch[1] : '';
   /** "/api/board" -> "/v/mg-road/api/board" on a page of /v/mg-road/ (as is elsewhere). */
   TQ.url = (path) => (typeof path === 'string' && path[0] === '/' && path[1] !== '/' ? TQ.base + path : path);
@@ -161,9 +172,39 @@
 
   /* ---------- formatting ---------- */
 
-  const moneyFmt = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  /** 12345 (minor units) -> "123.45" */
-  TQ.money = (minor) => moneyFmt.format((Number(minor) || 0) / 100);
+  /*
+   * Money is in the venue's currency, with as many decimals as it has minor
+   * units (Intl knows them: 2 for USD, 0 for JPY, 3 for KWD); USD until the
+   * venue is read, or when it cannot be.
+   */
+  let money = currencyFormat(undefined, 'USD');
+  function currencyFormat(lang, currency) {
+    let fmt;
+    try {
+      fmt = new Intl.NumberFormat(lang, { style: 'currency', currency });
+    } catch (e) {
+      return null; // a malformed code or language tag
+    }
+    const digits = fmt.resolvedOptions().maximumFractionDigits;
+    return { fmt, digits, scale: 10 ** digits };
+  }
+  /** 12345 (minor units) -> "$123.45"; 700 in JPY -> "¥700" */
+  TQ.money = (minor) => money.fmt.format((Number(minor) || 0) / money.scale);
+  /** The decimals of the currency: 2, or 0 for JPY, 3 for KWD. */
+  TQ.moneyDigits = () => money.digits;
+  /** Minor units as the number typed in a price box: 450 -> "4.50" (JPY: 450 -> "450"). */
+  TQ.moneyInput = (minor) => ((Number(minor) || 0) / money.scale).toFixed(money.digits);
+  /**
+   * What staff type in a price box, in minor units: "12", "12.5", "12,50" ->
+   * 1200, 1250, 1250 (in JPY "700" -> 700, and no decimals); NaN if not money.
+   */
+  TQ.parseMoney = (text) => {
+    const s = String(text).trim().replace(/\s/g, '');
+    const d = money.digits;
+    const m = (d > 0 ? new RegExp('^(\\d{1,9})(?:[.,](\\d{1,' + d + '}))?$') : /^(\d{1,9})$/).exec(s);
+    if (!m) return NaN;
+    return Number(m[1]) * money.scale + Number((m[2] || '').padEnd(d, '0') || 0);
+  };
 
   const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
   const timeSecFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -231,6 +272,81 @@
         });
     }
     return queuesPromise;
+  };
+
+  /* ---------- the venue's name, colour and logo ---------- */
+
+  let venuePromise = null;
+  TQ.venue = () => {
+    if (!venuePromise) {
+      venuePromise = TQ.api('/api/venues/' + TQ.slug, { timeoutMs: 5000 })
+        .then((r) => (r.data && typeof r.data === 'object' ? applyVenue(r.data) : null))
+        .catch(() => null); // no such route, or no answer: the defaults stay
+    }
+    return venuePromise;
+  };
+
+  function applyVenue(v) {
+    const cur = typeof v.currency === 'string' && /^[A-Z]{3}$/.test(v.currency) ? v.currency : null;
+    const lang = typeof v.language === 'string' && v.language ? v.language : undefined;
+    if (cur) money = currencyFormat(lang, cur) || currencyFormat(undefined, cur) || money;
+    const accent = typeof v.accent === 'string' ? hexColour(v.accent) : null;
+    if (accent) {
+      const root = document.documentElement;
+      root.style.setProperty('--accent', v.accent);
+      // Text on the accent, and the accent as text on white, both >= 4.5:1.
+      root.style.setProperty('--accent-fg', contrast(accent, [255, 255, 255]) >= 4.5 ? '#fff' : '#0f172a');
+      root.style.setProperty('--accent-ink', inkOnWhite(accent));
+      root.dataset.accent = v.accent;
+    }
+    return v;
+  }
+
+  /** "#aa3300" or "#a30" -> [170, 51, 0]; null for anything else. */
+  function hexColour(s) {
+    let m = /^#([0-9a-f]{6})$/i.exec(s);
+    if (!m && /^#[0-9a-f]{3}$/i.test(s)) m = [s, s[1] + s[1] + s[2] + s[2] + s[3] + s[3]];
+    if (!m) return null;
+    const n = parseInt(m[1], 16);
+    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  }
+  function luminance(rgb) {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(rgb[0]) + 0.7152 * f(rgb[1]) + 0.0722 * f(rgb[2]);
+  }
+  function contrast(a, b) {
+    const x = luminance(a);
+    const y = luminance(b);
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+  }
+  /** The colour, darkened until it reads on white (4.5:1), as rgb(). */
+  function inkOnWhite(rgb) {
+    let c = rgb;
+    for (let k = 1; contrast(c, [255, 255, 255]) < 4.5 && k < 20; k++) c = rgb.map((v) => Math.round(v * (1 - k * 0.05)));
+    return 'rgb(' + c.join(', ') + ')';
+  }
+
+  /**
+   * TQ.brand(v, nameEl, logoEl): the venue's name as nameEl's text (shown),
+   * its logo in the <img> logoEl with the name as alt; logoEl stays hidden
+   * when there is no logo or it fails to load.  Returns the name, or '' when
+   * v has none.
+   */
+  TQ.brand = (v, nameEl, logoEl) => {
+    const name = v && typeof v.name === 'string' ? v.name.trim() : '';
+    if (name && nameEl) {
+      nameEl.textContent = name;
+      nameEl.hidden = false;
+    }
+    // Only the server's own path: the pages may load images from it alone.
+    const logo = v && typeof v.logo === 'string' && /^\/(?!\/)/.test(v.logo) ? v.logo : null;
+    if (logo && logoEl) {
+      logoEl.addEventListener('error', () => (logoEl.hidden = true), { once: true });
+      logoEl.addEventListener('load', () => (logoEl.hidden = false), { once: true });
+      logoEl.alt = name || TQ.slug;
+      logoEl.src = logo;
+    }
+    return name;
   };
 
   /* ---------- the event stream ---------- */

@@ -33,13 +33,8 @@
     for (const b of all) b.disabled = all.length === 1;
   }
 
-  /** "12", "12.5", "12,50" -> 1200, 1250, 1250 (minor units); NaN if not money. */
-  function parseMoney(text) {
-    const s = String(text).trim().replace(/\s/g, '');
-    const m = /^(\d{1,9})(?:[.,](\d{1,2}))?$/.exec(s);
-    if (!m) return NaN;
-    return Number(m[1]) * 100 + Number((m[2] || '0').padEnd(2, '0'));
-  }
+  /** "12", "12.5", "12,50" -> 1200, 1250, 1250 (minor units, in the venue's currency); NaN if not money. */
+  const parseMoney = TQ.parseMoney;
 
   function readRow(row) {
     return {
@@ -101,7 +96,7 @@
       }
       if (!isFinite(price) || price > 100000000) {
         markInvalid(row.querySelector('.item-price'));
-        problems.push('item ' + n + ': a price like 4.50');
+        problems.push('item ' + n + ': a price like ' + TQ.moneyInput(450));
       }
       items.push({ name: r.name, quantity: qty, unit_price: price });
       itemRows.push(row);
@@ -258,7 +253,7 @@
     } else {
       row = Array.from(rows.children).find((r) => !r.querySelector('.item-name').value.trim() && !r.querySelector('.item-price').value.trim()) || addRow(false);
       row.querySelector('.item-name').value = b.dataset.name;
-      row.querySelector('.item-price').value = (price / 100).toFixed(2);
+      row.querySelector('.item-price').value = TQ.moneyInput(price);
     }
     updateTotals();
   });
@@ -284,6 +279,18 @@
     },
   };
 
+  /** The price boxes' hint in the venue's currency: "0.00", or "0" for JPY. */
+  function pricePlaceholders() {
+    const hint = TQ.moneyInput(0);
+    for (const input of form.querySelectorAll('.item-price')) input.placeholder = hint;
+    rowTemplate.content.querySelector('.item-price').placeholder = hint;
+  }
+
   addRow(false);
   updateTotals();
+  // The venue's currency: amounts and hints as it writes them.
+  TQ.venue().then(() => {
+    pricePlaceholders();
+    updateTotals();
+  });
 })();

@@ -19,7 +19,7 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const KEY_STORE = TQ.venue === 'main' ? 'tokenq.apiKey' : 'tokenq.apiKey:' + TQ.base;
+  const KEY_STORE = TQ.slug === 'main' ? 'tokenq.apiKey' : 'tokenq.apiKey:' + TQ.base;
   const params = new URLSearchParams(location.search);
 
   const session = {

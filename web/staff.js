@@ -54,9 +54,18 @@
     orders.rebuild(); // the cards' buttons
   }
 
+  /* ---------- the venue ---------- */
+
+  // Its name and logo in the top bar; its currency before any card is drawn.
+  const venueRead = TQ.venue().then((v) => {
+    const name = TQ.brand(v, $('venue-name'), $('venue-logo'));
+    if (name) document.title = 'Staff console — ' + name;
+  }).catch((e) => console.warn('venue not shown', e));
+
   /* ---------- start ---------- */
 
   async function afterSignin() {
+    await venueRead;
     await probeRole().catch(() => {});
     if (!started) {
       started = true;

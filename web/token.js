@@ -74,6 +74,10 @@
     // Reads "about 4 min"; "about" sits small on its own line.
     $('eta').replaceChildren(...(eta ? [TQ.el('span', { class: 'eta-about', text: 'about' }), ' ' + eta] : []));
     $('eta-row').hidden = !eta;
+    // The total, when the server tells it, in the venue's currency.
+    const total = typeof t.total === 'number' && isFinite(t.total);
+    $('total').textContent = total ? TQ.money(t.total) : '';
+    $('total-row').hidden = !total;
 
     if (t.updated_at) {
       $('updated-line').hidden = false;
@@ -167,9 +171,23 @@
     },
   });
 
+  /* ---------- the venue ---------- */
+
+  /** Its logo and name above the card, its accent as the phone's theme colour. */
+  function showVenue(v) {
+    const name = TQ.brand(v, $('venue-name'), $('venue-logo'));
+    $('venue').hidden = !name && !$('venue-logo').getAttribute('src');
+    const meta = document.querySelector('meta[name="theme-color"]');
+    if (meta && document.documentElement.dataset.accent) meta.content = document.documentElement.dataset.accent;
+  }
+
+  // The venue first: amounts are in its currency from the first answer.
+  const venueRead = TQ.venue()
+    .then(showVenue)
+    .catch((e) => console.warn('venue not shown', e));
   if (!TOKEN) {
     showMissing();
   } else {
-    live.start();
+    venueRead.then(() => live.start());
   }
 })();
