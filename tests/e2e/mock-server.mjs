@@ -14,7 +14,9 @@
  * MOCK_VENUES (/v/mg-road/staff, /v/mg-road/api/orders); the prefix is
  * stripped and, unlike the real server, every venue sees the same data.
  * The addresses the mock writes itself (Location, the ticket's customer
- * page) carry the prefix the request came with.
+ * page) carry the prefix the request came with.  Each venue has its own
+ * settings (GET /api/venues/{slug}, public; PATCH with an admin key: name,
+ * currency, accent, logo as a data: URL or null) and logo ({base}/logo).
  * Control: SIGUSR1 stops listening and drops every connection (as if the
  * server died; the in-memory data stays), SIGUSR2 listens again, SIGHUP
  * toggles a database outage (503 on every route that needs it), SIGWINCH
@@ -68,6 +70,11 @@ const events = []; // {id, type, data}
 const counters = new Map(); // "A|2026-11-27" -> last sequence
 const idem = new Map(); // key -> {body, id}
 const streams = new Set();
+// The venues' settings, as GET /api/venues/{slug} gives them; logos: slug -> {type, bytes}.
+const venueSettings = new Map(
+  VENUES.map((slug) => [slug, { slug, name: slug === 'main' ? 'Main' : slug, timezone: 'UTC', day_start: '04:00', queues: QUEUES, digits: 3, counters: [], language: null, currency: 'USD', accent: null, logo: null }]),
+);
+const logos = new Map();
 
 function businessDate(d = new Date()) {
   const p = (n) => String(n).padStart(2, '0');
@@ -454,6 +461,31 @@ async function api(req, res, url, base) {
     return problem(res, 405, 'method_not_allowed', 'GET or PATCH.', null, { Allow: 'GET, PATCH' });
   }
 
+  if ((mm = /^\/api\/venues\/([^/]+)$/.exec(p))) {
+    const v = venueSettings.get(mm[1]);
+    if (!v) return problem(res, 404, 'unknown_venue', `There is no venue ${mm[1]}.`);
+    if (m === 'GET') return send(res, 200, v);
+    if (m !== 'PATCH') return problem(res, 405, 'method_not_allowed', 'GET or PATCH.', null, { Allow: 'GET, PATCH' });
+    if (!auth(req, res, [])) return;
+    const body = await readJson(req, res);
+    if (!body) return;
+    const b = body.value;
+    if ('name' in b && (typeof b.name !== 'string' || !b.name.trim())) return problem(res, 422, 'invalid', 'name: some text.', 'name');
+    if ('currency' in b && !/^[A-Z]{3}$/.test(b.currency || '')) return problem(res, 422, 'invalid', 'currency: an ISO 4217 code.', 'currency');
+    if ('accent' in b && b.accent !== null && !/^#[0-9a-fA-F]{6}$/.test(b.accent)) return problem(res, 422, 'invalid', 'accent: #rrggbb or null.', 'accent');
+    let logo;
+    if ('logo' in b && b.logo !== null) {
+      logo = /^data:(image\/(?:png|jpeg|svg\+xml|webp));base64,([A-Za-z0-9+/=]+)$/.exec(b.logo || '');
+      if (!logo) return problem(res, 422, 'invalid', 'logo: a data: URL of an image, or null.', 'logo');
+    }
+    for (const k of ['name', 'currency', 'accent']) if (k in b) v[k] = b[k];
+    if ('logo' in b) {
+      if (logo) logos.set(v.slug, { type: logo[1], bytes: Buffer.from(logo[2], 'base64') });
+      else logos.delete(v.slug);
+      v.logo = logo ? '/v/' + v.slug + '/logo' : null;
+    }
+    return send(res, 200, v);
+  }
   if (p === '/api/menu') {
     if (!auth(req, res, ['pos', 'staff'])) return;
     return send(res, 200, { items: [{ name: 'Masala tea', unit_price: 1500 }, { name: 'Veg biryani', unit_price: 18000 }, { name: 'Paneer wrap', unit_price: 12000 }], currency: 'INR' });
@@ -488,6 +520,11 @@ function handle(req, res) {
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return problem(res, 405, 'method_not_allowed', 'GET only.', null, { Allow: 'GET' });
+  if (p === '/logo') {
+    const logo = logos.get(venue ? venue[1] : 'main');
+    if (!logo) return problem(res, 404, 'not_found', 'This venue has no logo.');
+    return send(res, 200, logo.bytes, { 'Content-Type': logo.type });
+  }
   if (p === '/') return serveFile(res, 'board.html');
   if (p === '/staff') return serveFile(res, 'staff.html');
   if (/^\/t\/[^/]+$/.test(p)) return serveFile(res, 'token.html');

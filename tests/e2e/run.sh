@@ -5,7 +5,8 @@
 # the server for the reconnect scenario.  venue.test.mjs (the pages under
 # /v/main/) runs against that server when it answers under /v/main/, and
 # against mock-server.mjs, which strips the prefix, when it does not; its
-# scenario with a second venue runs on the mock.
+# scenario with a second venue runs on the mock.  brand.test.mjs (the venue's
+# name, colour, logo and currency) runs last, on a server of its own.
 set -eu
 cd "$(dirname "$0")"
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
@@ -69,4 +70,15 @@ done
 TOKENQ_URL="http://127.0.0.1:$mport" TOKENQ_ADMIN_KEY=admin-key TOKENQ_OTHER_VENUE=mg-road \
 	TOKENQ_OTHER_VENUE_KEY=admin-key node --test --test-reporter=spec ${only:+--test-name-pattern="$only"} \
 	venue.test.mjs || rc=1
+
+# brand.test.mjs (a venue's name, accent, logo and currency) starts a server of
+# its own, as it changes the venue's settings; while the server has no
+# GET /api/venues/{slug} its venue scenarios skip there and run against the
+# mock (whose venue main it changes, so last).
+TOKENQ_BIN="$BIN" node --test --test-reporter=spec brand.test.mjs || rc=1
+if ! curl -fs "$TOKENQ_URL/api/venues/main" >/dev/null 2>&1; then
+	echo "# the server has no GET /api/venues/main: brand.test.mjs runs against mock-server.mjs too"
+	BRAND_URL="http://127.0.0.1:$mport" BRAND_ADMIN_KEY=admin-key \
+		node --test --test-reporter=spec brand.test.mjs || rc=1
+fi
 exit $rc
