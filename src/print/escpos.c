@@ -149,11 +149,6 @@ int escpos_cut(struct buf *b, int partial)
 	return put(b, cmd, sizeof(cmd));
 }
 
-void escpos_money(int64_t minor, int digits, char out[48])
-{
-	currency_amount(minor, digits, out);
-}
-
 static int spaces(struct buf *b, size_t n)
 {
 	while (n-- > 0)
@@ -290,7 +285,7 @@ static int item(struct buf *b, const struct escpos_ticket *t, struct raster_font
 		return -1;
 	snprintf(qty, sizeof(qty), "%ld x ", it->quantity);
 	qlen = strlen(qty);
-	escpos_money((int64_t)it->quantity * it->unit_price, digits, amount);
+	currency_amount((int64_t)it->quantity * it->unit_price, digits, amount);
 	if (!codepage_fits(t->codepage, name, n)) {
 		/* The name as an image, then the quantity and the amount as text. */
 		if (paragraph(b, t, fonts, name, RASTER_START) != 0)

@@ -82,8 +82,4 @@ struct escpos_ticket {
  * more). On -1 throw out away. */
 int escpos_write_ticket(const struct escpos_ticket *t, struct raster_fonts *fonts, struct buf *out);
 
-/* Money in minor units as text with the decimal point: 1250, 2 -> "12.50"
- * (currency_amount()). */
-void escpos_money(int64_t minor, int digits, char out[48]);
-
 #endif

@@ -1,6 +1,7 @@
 /*
  * Unit tests for the currency table (src/util/currency.h): which codes are
- * known, their minor units (0, 2, 3 and 4), and amounts as ticket text.
+ * known, their minor units (0, 2, 3 and 4), and amounts as ticket text
+ * (also the printed ticket's: src/print/escpos.c uses currency_amount).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,12 +65,16 @@ static void test_amount(void **state)
 	assert_string_equal(out, "-19.99");
 	currency_amount(1200, 0, out);
 	assert_string_equal(out, "1200");
+	currency_amount(12345, 3, out);
+	assert_string_equal(out, "12.345");
 	currency_amount(1250, 3, out);
 	assert_string_equal(out, "1.250");
 	currency_amount(7, 4, out);
 	assert_string_equal(out, "0.0007");
 	currency_amount(700, 9, out); /* out of range: two decimals */
 	assert_string_equal(out, "7.00");
+	currency_amount(INT64_MIN, 2, out);
+	assert_string_equal(out, "-92233720368547758.08");
 	currency_amount(INT64_MIN, 0, out);
 	assert_string_equal(out, "-9223372036854775808");
 	currency_amount(INT64_MAX, 2, out);

@@ -1,7 +1,7 @@
 /*
  * Unit tests for the ESC/POS encoder (src/print/escpos.h): the exact bytes
  * of each command, the QR code's length fields and limits, GS v 0 bands,
- * money, and the ticket's frame (ESC @ first, a partial cut last, no text
+ * and the ticket's frame (ESC @ first, a partial cut last, no text
  * the code page lacks and no question marks, the buffer's limit honoured),
  * its amounts in the minor units of its currency.
  * The ticket's layout as a whole is compared with another encoder in the
@@ -154,25 +154,6 @@ static void test_raster_bands(void **state)
 	img.width = 12; /* not a whole number of bytes */
 	assert_int_equal(escpos_raster(b, &img), -1);
 	free(img.bits);
-}
-
-static void test_money(void **state)
-{
-	char out[48];
-
-	(void)state;
-	escpos_money(2250, 2, out);
-	assert_string_equal(out, "22.50");
-	escpos_money(5, 2, out);
-	assert_string_equal(out, "0.05");
-	escpos_money(-1999, 2, out);
-	assert_string_equal(out, "-19.99");
-	escpos_money(1200, 0, out);
-	assert_string_equal(out, "1200");
-	escpos_money(12345, 3, out);
-	assert_string_equal(out, "12.345");
-	escpos_money(INT64_MIN, 2, out);
-	assert_string_equal(out, "-92233720368547758.08");
 }
 
 static const struct escpos_item items[] = {
@@ -343,7 +324,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_text_in_code_page, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_qr_lengths, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_raster_bands, setup, teardown),
-	    cmocka_unit_test(test_money),
 	    cmocka_unit_test_setup_teardown(test_ticket_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_note_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_transliterates_marks, setup, teardown),
