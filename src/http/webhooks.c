@@ -53,9 +53,12 @@ static int to_delivery(struct webhooks *w, struct webhook_claim *cl, struct hook
 	char type[32], id[40];
 	json_t *data;
 
-	if (store_event_get(w->conn, cl->event_id, &ev, &err) != 0)
+	if (store_event_get(w->conn, cl->venue_id, cl->event_id, &ev, &err) != 0)
 		return -1;
-	data = event_json(w->srv->cfg, &ev);
+	{
+		struct venue *v = tq_venue_by_id(w->srv->tq, ev.venue_id);
+		data = event_json(v != NULL ? v->cfg : w->srv->cfg, &ev);
+	}
 	memset(d, 0, sizeof(*d));
 	d->body = hook_payload(webhook_type(&ev, type), ev.at, data, &d->body_len);
 	json_decref(data);
@@ -67,6 +70,7 @@ static int to_delivery(struct webhooks *w, struct webhook_claim *cl, struct hook
 		return -1;
 	}
 	d->id = cl->delivery_id;
+	d->owner = cl->venue_id;
 	d->endpoint_id = cl->endpoint_id;
 	d->url = cl->url;
 	d->secret = cl->secret;
@@ -102,7 +106,7 @@ static int ob_claim(void *ctx, struct hook_delivery *out, int max, int64_t now)
 		log_warn("msg=\"webhooks: cannot render a delivery\" delivery=%" PRId64
 		         " event=%" PRId64,
 		         cl[i].delivery_id, cl[i].event_id);
-		store_webhook_release(w->conn, cl[i].delivery_id, &err);
+		store_webhook_release(w->conn, cl[i].venue_id, cl[i].delivery_id, &err);
 		free(cl[i].url);
 		free(cl[i].secret);
 	}
@@ -114,6 +118,7 @@ static void ob_record(void *ctx, const struct hook_delivery *d, const struct hoo
 	struct webhooks *w = ctx;
 	struct tq_error err;
 	struct webhook_record r = {
+	    .venue_id = d->owner,
 	    .delivery_id = d->id,
 	    .endpoint_id = d->endpoint_id,
 	    .state = a->outcome == HOOK_DELIVERED ? WEBHOOK_DELIVERED
@@ -147,7 +152,7 @@ static void ob_release(void *ctx, const struct hook_delivery *d)
 	struct tq_error err;
 
 	if (connect_once(w) == 0)
-		store_webhook_release(w->conn, d->id, &err);
+		store_webhook_release(w->conn, d->owner, d->id, &err);
 }
 
 int webhooks_start(struct server *srv, struct tq_error *err)
