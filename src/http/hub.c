@@ -267,6 +267,14 @@ static void top_up(struct hub *h, struct hub_venue *hv, struct stream *s)
 	}
 }
 
+/* The slug of the venue a client follows, as /metrics labels it. */
+static const char *stream_venue(struct hub *h, const struct stream *s)
+{
+	struct venue *v = tq_venue_by_id(h->srv->tq, s->venue);
+
+	return v != NULL ? v->slug : "-";
+}
+
 /* Serves every client; drops stalled ones and forgets those that are gone. */
 static void serve_clients(struct hub *h)
 {
@@ -279,7 +287,7 @@ static void serve_clients(struct hub *h)
 		s->next = h->clients;
 		h->clients = s;
 		h->nclients++;
-		metrics_stream_clients(h->srv->metrics, 1);
+		metrics_stream_clients(h->srv->metrics, stream_venue(h, s), 1);
 	}
 	for (pp = &h->clients; (s = *pp) != NULL;) {
 		struct hub_venue *hv = hub_venue_get(h, s->venue);
@@ -290,7 +298,7 @@ static void serve_clients(struct hub *h)
 			gone = s;
 			pthread_mutex_unlock(&s->lock);
 			h->nclients--;
-			metrics_stream_clients(h->srv->metrics, -1);
+			metrics_stream_clients(h->srv->metrics, stream_venue(h, s), -1);
 			continue;
 		}
 		if (!s->closed) {

@@ -309,6 +309,14 @@ enum handled h_webhooks_create(struct req *r, struct tq_session *s)
 			goto refused;
 		}
 	}
+	if (venue == NULL) {
+		venue = r->venue->slug;
+	} else if (strcmp(venue, r->venue->slug) != 0 && !r->all_venues) {
+		tq_fail(&err, TQ_FORBIDDEN, "forbidden", "",
+		        "a key of the venue %s may not make webhooks for another venue",
+		        r->venue->slug);
+		goto refused;
+	}
 	if (webhook_check(url, has_events ? events : NULL, allow_private, venue, &w, &err) != 0 ||
 	    webhook_create(s->conn, &w, secret, &id, &err) != 0 ||
 	    store_webhook_get(s->conn, id, &w, &err) != 0)
@@ -335,7 +343,8 @@ enum handled h_webhooks_list(struct req *r, struct tq_session *s)
 		return problem(r, &err);
 	list = json_array();
 	for (i = 0; i < n; i++)
-		json_array_append_new(list, webhook_json(&v[i]));
+		if (strcmp(v[i].venue, r->venue->slug) == 0) /* a venue sees its own */
+			json_array_append_new(list, webhook_json(&v[i]));
 	free(v);
 	j = json_object();
 	json_object_set_new(j, "webhooks", list);
@@ -343,12 +352,24 @@ enum handled h_webhooks_list(struct req *r, struct tq_session *s)
 	return HANDLED;
 }
 
+/* The endpoint of the route's {id}, if it is the request's venue's: 0, or -1 with 404. */
+static int venue_webhook(struct req *r, struct tq_session *s, struct webhook *w,
+                         struct tq_error *err)
+{
+	if (store_webhook_get(s->conn, req_path_id(r), w, err) != 0)
+		return -1;
+	if (strcmp(w->venue, r->venue->slug) != 0)
+		return tq_fail(err, TQ_NOT_FOUND, "not_found", "",
+		               "there is no webhook with id %lld", (long long)req_path_id(r));
+	return 0;
+}
+
 enum handled h_webhooks_get(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
 	struct webhook w;
 
-	if (store_webhook_get(s->conn, req_path_id(r), &w, &err) != 0)
+	if (venue_webhook(r, s, &w, &err) != 0)
 		return problem(r, &err);
 	reply_json(r, 200, webhook_json(&w));
 	return HANDLED;
@@ -359,7 +380,8 @@ enum handled h_webhooks_delete(struct req *r, struct tq_session *s)
 	struct tq_error err;
 	struct webhook w;
 
-	if (store_webhook_revoke(s->conn, req_path_id(r), now_ms(), &err) != 0 ||
+	if (venue_webhook(r, s, &w, &err) != 0 ||
+	    store_webhook_revoke(s->conn, req_path_id(r), now_ms(), &err) != 0 ||
 	    store_webhook_get(s->conn, req_path_id(r), &w, &err) != 0)
 		return problem(r, &err);
 	reply_json(r, 200, webhook_json(&w));
@@ -384,7 +406,7 @@ enum handled h_webhooks_deliveries(struct req *r, struct tq_session *s)
 
 	if (query_limit(r, &limit) != 0)
 		return HANDLED;
-	if (store_webhook_get(s->conn, req_path_id(r), &w, &err) != 0 ||
+	if (venue_webhook(r, s, &w, &err) != 0 ||
 	    store_webhook_deliveries(s->conn, w.id, (int)limit, &v, &n, &err) != 0)
 		return problem(r, &err);
 	list = json_array();
