@@ -70,6 +70,12 @@ int tq_order_move(struct tq_session *s, int64_t id, enum order_status to, struct
 
 int tq_order_print(struct tq_session *s, int64_t id, struct print_job *out, struct tq_error *err)
 {
+	struct order o;
+
+	/* An unknown order (or another venue's) is 404 before anything else is said. */
+	if (store_get_order(s->conn, s->venue->id, id, &o, err) != 0)
+		return -1;
+	order_release(&o);
 	if (s->venue->cfg->printer[0] == '\0')
 		return tq_fail(err, TQ_CONFLICT, "no_printer", "",
 		               "no printer is configured; set TOKENQ_PRINTER to print tickets");
