@@ -47,7 +47,7 @@ struct venue *tq_venue_by_id(struct tq *tq, int id)
 
 struct venue *tq_main(struct tq *tq)
 {
-	return venues_by_id(&tq->venues, STORE_MAIN_VENUE);
+	return venues_main(&tq->venues);
 }
 
 int tq_ping(struct tq_session *s, struct tq_error *err)

@@ -206,6 +206,17 @@ struct venue *venues_by_id(struct venues *vs, int id)
 	return v;
 }
 
+struct venue *venues_main(struct venues *vs)
+{
+	struct venue *v;
+
+	pthread_mutex_lock(&vs->lock);
+	watch(vs);
+	v = current(vs, STORE_MAIN_VENUE);
+	pthread_mutex_unlock(&vs->lock);
+	return v;
+}
+
 int venues_reload(struct venues *vs, struct tq_error *err)
 {
 	int rc;

@@ -59,6 +59,8 @@ void venues_release(struct venues *vs);
  */
 struct venue *venues_find(struct venues *vs, const char *slug, size_t n);
 struct venue *venues_by_id(struct venues *vs, int id);
+/* The venue main, as the routes without a prefix use it (reloading first as venues_find). */
+struct venue *venues_main(struct venues *vs);
 /* Reloads every venue now (after a change, or when told of one). 0, or -1 keeping the old. */
 int venues_reload(struct venues *vs, struct tq_error *err);
 /* Every current venue, by id; free() *out (the venues stay the registry's). */
