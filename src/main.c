@@ -42,12 +42,14 @@ const struct command commands[] = {
 	 "Each migration runs in one transaction with its history row, under a lock, so\n"
 	 "two runs at once are safe.\n"},
 	{"keys", cmd_keys,
-	 "tokenq keys create --role ROLE [--label TEXT] | list | revoke ID  [--database URL]",
+	 "tokenq keys create --role ROLE [--label TEXT] [--venue SLUG] | list | revoke ID  [--database URL]",
 	 "Create, list and revoke API keys.",
-	 "  create --role pos|staff|admin [--label TEXT]\n"
+	 "  create --role pos|staff|admin [--label TEXT] [--venue SLUG]\n"
 	 "                  prints the secret alone on stdout (shown once; only its hash\n"
-	 "                  is stored), and the key's id, role and label on stderr\n"
-	 "  list            one key per line: id, role, label, created, last used, revoked\n"
+	 "                  is stored), and the key's id, role and label on stderr; with\n"
+	 "                  --venue the key works on that venue's routes only\n"
+	 "  list            one key per line: id, role, label, created, last used, revoked,\n"
+	 "                  venue (* for every venue)\n"
 	 "  revoke ID       the key stops working on its next request\n\n"
 	 "Roles: pos creates and reads orders; staff reads orders, changes status and\n"
 	 "reads stats; admin may do everything. While no key exists, protected routes\n"
@@ -66,6 +68,26 @@ const struct command commands[] = {
 	 "                  attempts, last status and error; then each attempt\n\n"
 	 "Deliveries are signed per the Standard Webhooks specification, sent at least\n"
 	 "once in event order, and retried with backoff for 24 hours.\n"},
+	{"venues", cmd_venues,
+	 "tokenq venues create SLUG --name TEXT [SETTINGS] | set SLUG SETTINGS | list | delete SLUG  [--database URL]",
+	 "Create, change, list and delete the venues of this install.",
+	 "  create SLUG     a new venue; its pages and routes are under /v/SLUG/\n"
+	 "  set SLUG        change some of a venue's settings (main: the environment's\n"
+	 "                  settings are written to it each time serve starts)\n"
+	 "  list            one venue per line: slug, name, time zone, day start, queues,\n"
+	 "                  digits, language, currency\n"
+	 "  delete SLUG     only a venue that has no orders\n\n"
+	 "Settings:\n"
+	 "  --name TEXT         shown on its pages and tickets (1 to 80 characters)\n"
+	 "  --timezone ZONE     an IANA zone such as Asia/Kolkata (default: the system's)\n"
+	 "  --day-start HH:MM   when its business day begins (default 00:00)\n"
+	 "  --queues SPEC       PREFIX=Name,... such as A=Dine-in,B=Takeaway (default A=Orders)\n"
+	 "  --digits N          token digits, 1 to 9 (default 3)\n"
+	 "  --language TAG      BCP 47, such as en or pt-BR (\"\" for none)\n"
+	 "  --currency CODE     ISO 4217, such as USD or INR (default USD)\n"
+	 "  --accent #rrggbb    the colour of its pages (\"\" for the default)\n"
+	 "  --logo FILE         a PNG, JPEG, WebP or SVG of up to 256 KiB (\"\" removes it)\n\n"
+	 "A running server sees a change on its next request.\n"},
 	{"backup", cmd_backup,
 	 "tokenq backup PATH [--force] [--database URL]",
 	 "Write a consistent copy of the database to PATH while the server runs.",

@@ -44,6 +44,8 @@ fi
 if want unit; then
 	# Dependencies point one way (docs/architecture.md).
 	if scripts/check-layers.sh; then pass "layers"; else fail "layers"; fi
+	# Every statement on a venue's tables names its venue (docs/scaling.md).
+	if "$PYTHON" scripts/check-venue-filters.py; then pass "venue filters"; else fail "venue filters"; fi
 	for t in "$B"/tests/test_*; do
 		[ -x "$t" ] || continue
 		if "$t"; then pass "unit $(basename "$t")"; else fail "unit $(basename "$t")"; fi

@@ -65,5 +65,6 @@ int cmd_backup(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_webhooks(int argc, char **argv);
+int cmd_venues(int argc, char **argv);
 
 #endif

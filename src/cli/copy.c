@@ -172,7 +172,7 @@ static int copy_table(struct side *from, struct side *to, const struct reports_t
                       int64_t expect, struct progress *pg, int64_t *copied, struct tq_error *err)
 {
 	struct reports_rows rows = {t->ncols, 0, 0, NULL};
-	const char *after[2] = {NULL, NULL};
+	const char *after[3] = {NULL, NULL, NULL};
 	int k, rc = -1;
 
 	*copied = 0;
@@ -224,7 +224,7 @@ static int check_empty(struct side *dst, struct tq_error *err, bool *failed)
 		}
 		if (n > 0)
 			describe(held, sizeof(held), n,
-			         strcmp(reports_tables[i].name, "event_counter") == 0
+			         strcmp(reports_tables[i].name, "event_counters") == 0
 			             ? "used event counter"
 			             : reports_tables[i].label);
 	}
@@ -253,7 +253,8 @@ static int verify(struct side *src, struct side *dst, const int64_t *counts, boo
 			               "holds %" PRId64,
 			               n, reports_tables[i].name, counts[i]);
 	}
-	if (store_last_event_id(src->c, &a, err) != 0 || store_last_event_id(dst->c, &b, err) != 0)
+	if (store_last_event_id(src->c, STORE_MAIN_VENUE, &a, err) != 0 ||
+	    store_last_event_id(dst->c, STORE_MAIN_VENUE, &b, err) != 0)
 		return -1;
 	if (a != b)
 		return tq_fail(err, TQ_INTERNAL, "copy_mismatch", "",

@@ -16,6 +16,7 @@
 #include "util/num.h"
 #include "domain/order.h"
 #include "domain/keys.h"
+#include "domain/venue.h"
 #include "util/log.h"
 
 static void time_or(int64_t ms, const char *none, char out[32])
@@ -71,13 +72,19 @@ static void describe_database(const char *url, char *out, size_t size, bool *is_
 	}
 }
 
-static int create(struct store_conn *c, const char *role_s, const char *label, const char *where)
+static int create(struct store_conn *c, const char *role_s, const char *label, const char *venue,
+                  const char *where)
 {
 	enum role role;
 	struct tq_error err;
+	struct venue_row v;
 	char secret[64], hash[65];
 	int64_t id;
 
+	v.id = 0;
+	if (venue != NULL && store_venue_get(c, venue, &v, &err) != 0)
+		return cli_fail(err.status == TQ_NOT_FOUND ? EXIT_USAGE : EXIT_RUNTIME,
+		                "%s; see `tokenq venues list`.", err.detail);
 	if (role_s == NULL || role_parse(role_s, &role) != 0)
 		return cli_fail(EXIT_USAGE, "keys create needs --role pos, staff or admin.");
 	if (label != NULL) {
@@ -88,34 +95,45 @@ static int create(struct store_conn *c, const char *role_s, const char *label, c
 	}
 	if (keys_generate(secret, hash) != 0)
 		return cli_fail(EXIT_RUNTIME, "the system's random source failed; try again.");
-	if (store_key_create(c, role, label, hash, now_ms(), &id, &err) != 0)
+	if (store_key_create(c, role, v.id, label, hash, now_ms(), &id, &err) != 0)
 		return cli_fail(EXIT_RUNTIME, "%s.", err.detail);
 	printf("%s\n", secret);
 	fflush(stdout);
 	fprintf(stderr,
-	        "created key %" PRId64 " with role %s%s%s in %s; the secret above is shown only "
-	        "once\n",
-	        id, role_name(role), label ? " and label " : "", label ? label : "", where);
+	        "created key %" PRId64 " with role %s%s%s for %s%s in %s; the secret above is "
+	        "shown only once\n",
+	        id, role_name(role), label ? " and label " : "", label ? label : "",
+	        venue ? "the venue " : "every venue", venue ? venue : "", where);
 	return EXIT_OK;
 }
 
 static int list(struct store_conn *c)
 {
 	struct api_key *v;
+	struct venue_row *venues;
 	struct tq_error err;
-	size_t n, i;
+	size_t n, nv, i, j;
 
 	if (store_key_list(c, &v, &n, &err) != 0)
 		return cli_fail(EXIT_RUNTIME, "%s.", err.detail);
+	if (store_venue_list(c, &venues, &nv, &err) != 0) {
+		free(v);
+		return cli_fail(EXIT_RUNTIME, "%s.", err.detail);
+	}
 	for (i = 0; i < n; i++) {
 		char created[32], used[32], revoked[32];
+		const char *venue = "*";
 		time_or(v[i].created_at, "-", created);
 		time_or(v[i].last_used_at, "never", used);
 		time_or(v[i].revoked_at, "active", revoked);
-		printf("%" PRId64 "\t%s\t%s\t%s\t%s\t%s\n", v[i].id, role_name(v[i].role),
+		for (j = 0; j < nv && v[i].venue_id != 0; j++)
+			if (venues[j].id == v[i].venue_id)
+				venue = venues[j].slug;
+		printf("%" PRId64 "\t%s\t%s\t%s\t%s\t%s\t%s\n", v[i].id, role_name(v[i].role),
 		       v[i].label[0] ? v[i].label : "-", created, used,
-		       v[i].revoked_at ? revoked : "active");
+		       v[i].revoked_at ? revoked : "active", venue);
 	}
+	free(venues);
 	free(v);
 	return EXIT_OK;
 }
@@ -137,10 +155,12 @@ static int revoke_one(struct store_conn *c, const char *id_s)
 
 int cmd_keys(int argc, char **argv)
 {
-	const char *database = NULL, *role = NULL, *label = NULL, *pos[2] = {NULL, NULL};
+	const char *database = NULL, *role = NULL, *label = NULL, *venue = NULL,
+	           *pos[2] = {NULL, NULL};
 	const struct cli_opt opts[] = {{"database", &database, NULL},
 	                               {"role", &role, NULL},
 	                               {"label", &label, NULL},
+	                               {"venue", &venue, NULL},
 	                               {NULL, NULL, NULL}};
 	const struct command *cmd = cli_command("keys");
 	struct config cfg;
@@ -163,8 +183,11 @@ int cmd_keys(int argc, char **argv)
 		                    ? "keys revoke needs the id of a key."
 		                    : "keys create and keys list take no other "
 		                      "argument.");
-	if (strcmp(pos[0], "create") != 0 && (role || label))
-		return cli_fail(EXIT_USAGE, "--role and --label go with keys create.");
+	if (strcmp(pos[0], "create") != 0 && (role || label || venue))
+		return cli_fail(EXIT_USAGE, "--role, --label and --venue go with keys create.");
+	if (venue != NULL && !venue_slug_valid(venue, strlen(venue)))
+		return cli_fail(EXIT_USAGE, "--venue must be a venue's slug: 1 to 32 of a-z, 0-9 "
+		                            "and -, starting with a letter.");
 	if (strcmp(pos[0], "create") == 0 && (role == NULL || role_parse(role, &(enum role){0})))
 		return cli_fail(EXIT_USAGE, "keys create needs --role pos, staff or admin.");
 	if (cli_config(&cfg, database, NULL) != 0)
@@ -180,7 +203,7 @@ int cmd_keys(int argc, char **argv)
 		    "server's with --database or DATABASE_URL)\n",
 		    where);
 	if (strcmp(pos[0], "create") == 0)
-		rc = create(c, role, label, where);
+		rc = create(c, role, label, venue, where);
 	else if (strcmp(pos[0], "list") == 0)
 		rc = list(c);
 	else

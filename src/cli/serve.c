@@ -45,12 +45,12 @@ static bool has_active_key(struct store_conn *c)
 }
 
 /* The façade's commit hook: new events are in the database. */
-static void wake_hub(void *ctx)
+static void wake_hub(void *ctx, int venue)
 {
 	struct server *srv = ctx;
 
 	if (srv->hub != NULL)
-		hub_kick(srv->hub);
+		hub_kick(srv->hub, venue);
 }
 
 /* Stops what serve started after the HTTP server, in reverse order; each step
@@ -170,6 +170,14 @@ int cmd_serve(int argc, char **argv)
 		return rc;
 	}
 	keys = has_active_key(c);
+	/* The environment's settings are the venue main's: every server sees the same. */
+	if (venues_apply_env(c, &cfg, &err) != 0) {
+		store_disconnect(c);
+		json_decref(menu);
+		store_free(s);
+		return cli_fail(EXIT_RUNTIME, "cannot write the settings of the venue main: %s.",
+		                err.detail);
+	}
 	store_disconnect(c);
 
 	memset(&srv, 0, sizeof(srv));

@@ -23,36 +23,37 @@ struct issuer {
 	pthread_cond_t wake;
 	struct job *head, *tail;
 	int stopping;
-	/* keys of queued and running requests */
-	char **keys;
+	/* keyed requests queued and running (a key is a venue's) */
+	struct issue_req **keys;
 	size_t nkeys, capkeys;
 	long long batches, orders;
 };
 
-static int key_in_flight(struct issuer *is, const char *key)
+static int key_in_flight(struct issuer *is, const struct issue_req *req)
 {
 	size_t i;
 
 	for (i = 0; i < is->nkeys; i++)
-		if (strcmp(is->keys[i], key) == 0)
+		if (is->keys[i]->venue_id == req->venue_id &&
+		    strcmp(is->keys[i]->idem_key, req->idem_key) == 0)
 			return 1;
 	return 0;
 }
 
-static int key_add(struct issuer *is, const char *key)
+static int key_add(struct issuer *is, struct issue_req *req)
 {
 	if (array_grow((void **)&is->keys, sizeof(*is->keys), is->nkeys + 1, &is->capkeys) != 0)
 		return -1;
-	is->keys[is->nkeys++] = (char *)key;
+	is->keys[is->nkeys++] = req;
 	return 0;
 }
 
-static void key_remove(struct issuer *is, const char *key)
+static void key_remove(struct issuer *is, const struct issue_req *req)
 {
 	size_t i;
 
 	for (i = 0; i < is->nkeys; i++) {
-		if (is->keys[i] == key) {
+		if (is->keys[i] == req) {
 			is->keys[i] = is->keys[--is->nkeys];
 			return;
 		}
@@ -89,7 +90,7 @@ static void run_batch(struct issuer *is, struct job **jobs, size_t n)
 		if (reqs[i]->outcome == ISSUE_CREATED)
 			is->orders++;
 		if (reqs[i]->idem_key != NULL)
-			key_remove(is, reqs[i]->idem_key);
+			key_remove(is, reqs[i]);
 	}
 	pthread_mutex_unlock(&is->lock);
 	for (i = 0; i < n; i++) {
@@ -179,8 +180,7 @@ void issuer_submit(struct issuer *is, struct issue_req *req, issue_done_fn done,
 	j->done = done;
 	j->ctx = ctx;
 	pthread_mutex_lock(&is->lock);
-	if (req->idem_key != NULL &&
-	    (key_in_flight(is, req->idem_key) || key_add(is, req->idem_key) != 0)) {
+	if (req->idem_key != NULL && (key_in_flight(is, req) || key_add(is, req) != 0)) {
 		pthread_mutex_unlock(&is->lock);
 		free(j);
 		req->outcome = ISSUE_FAILED;

@@ -30,20 +30,22 @@ static const char *bearer(const char *h)
 	return p;
 }
 
-int tq_authenticate(struct tq_session *s, const char *authorization, bool loopback, enum role *role,
-                    struct tq_error *err)
+int tq_authorize(struct tq_session *s, const char *authorization, bool loopback, enum role *role,
+                 bool *all_venues, struct tq_error *err)
 {
 	const char *secret;
 	struct api_key key;
 	char hash[65];
 	int found;
 
+	*all_venues = false;
 	if (authorization == NULL) {
 		bool any = true;
 		if (store_key_any(s->conn, &any, err) != 0)
 			return -1;
 		if (!any && loopback) {
 			*role = ROLE_ADMIN; /* protected mode: loopback only */
+			*all_venues = true;
 			return 0;
 		}
 		if (!any)
@@ -66,10 +68,22 @@ int tq_authenticate(struct tq_session *s, const char *authorization, bool loopba
 	if (found == 0)
 		return tq_fail(err, TQ_UNAUTHORIZED, "unauthorized", "",
 		               "the API key is unknown or revoked");
-	*role = key.role;
 	if (now_ms() - key.last_used_at > 60000)
 		store_key_touch(s->conn, key.id, now_ms(), NULL);
+	if (key.venue_id != 0 && (s->venue == NULL || key.venue_id != s->venue->id))
+		return tq_fail(err, TQ_FORBIDDEN, "forbidden", "",
+		               "this API key belongs to another venue");
+	*role = key.role;
+	*all_venues = key.venue_id == 0;
 	return 0;
+}
+
+int tq_authenticate(struct tq_session *s, const char *authorization, bool loopback, enum role *role,
+                    struct tq_error *err)
+{
+	bool all;
+
+	return tq_authorize(s, authorization, loopback, role, &all, err);
 }
 
 int keys_generate(char secret[64], char hash[65])

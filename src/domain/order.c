@@ -29,8 +29,7 @@ long text_length(const char *s, int allow_breaks)
 	return n;
 }
 
-/* Whether s holds only white space (Unicode White_Space, in UTF-8). */
-static int blank(const char *s)
+int text_blank(const char *s)
 {
 	static const unsigned spaces[] = {0x85,   0xa0,   0x1680, 0x2028, 0x2029,
 	                                  0x202f, 0x205f, 0x3000, 0xfeff};
@@ -82,7 +81,7 @@ static int check_item(const json_t *item, size_t i, json_t *out, struct tq_error
 	v = json_object_get(item, "name");
 	snprintf(f, sizeof(f), "items[%zu].name", i);
 	if (!json_is_string(v) || (len = text_length(json_string_value(v), 0)) < 1 ||
-	    len > ITEM_NAME_MAX || blank(json_string_value(v)))
+	    len > ITEM_NAME_MAX || text_blank(json_string_value(v)))
 		return tq_fail(err, TQ_INVALID, "invalid_item", f,
 		               "%s must be text of 1 to %d characters, not blank and without "
 		               "control characters",

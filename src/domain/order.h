@@ -33,5 +33,7 @@ int order_validate(const json_t *body, const struct config *cfg, struct order_in
  * control character ever is. Returns the count, or -1.
  */
 long text_length(const char *s, int allow_breaks);
+/* Whether s (UTF-8) holds only white space (Unicode White_Space), or nothing. */
+int text_blank(const char *s);
 
 #endif

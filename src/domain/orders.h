@@ -18,7 +18,7 @@
  * invalid_transition with a sentence naming the order's status. On success
  * out holds the order as it now is.
  */
-int orders_change(struct store_conn *c, int64_t id, enum order_status to, bool recall, int64_t now,
-                  struct order *out, struct tq_error *err);
+int orders_change(struct store_conn *c, int venue, int64_t id, enum order_status to, bool recall,
+                  int64_t now, struct order *out, struct tq_error *err);
 
 #endif

@@ -60,35 +60,44 @@ int printer_check(const char *address, char *err, size_t errlen)
 	return 0;
 }
 
-/* The customer page of token, as the ticket's QR code carries it. */
-static void customer_url(const struct config *cfg, const char *token, char *out, size_t n)
+/* The customer page of token at venue v, as the ticket's QR code carries it. */
+static void customer_url(const struct venue *v, const char *token, char *out, size_t n)
 {
+	const struct config *cfg = v->cfg;
 	const char *h = cfg->listen_host;
 	bool any = strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
 	bool v6 = strchr(h, ':') != NULL && !any;
+	char base[48] = "";
 
+	if (v->id != STORE_MAIN_VENUE)
+		snprintf(base, sizeof(base), "/v/%s", v->slug);
 	if (cfg->public_url[0] != '\0')
-		snprintf(out, n, "%s/t/%s", cfg->public_url, token);
+		snprintf(out, n, "%s%s/t/%s", cfg->public_url, base, token);
 	else
-		snprintf(out, n, "http://%s%s%s:%d/t/%s", v6 ? "[" : "", any ? "127.0.0.1" : h,
-		         v6 ? "]" : "", cfg->listen_port, token);
+		snprintf(out, n, "http://%s%s%s:%d%s/t/%s", v6 ? "[" : "", any ? "127.0.0.1" : h,
+		         v6 ? "]" : "", cfg->listen_port, base, token);
 }
 
 /* Writes order o's ticket into out: 0, or -1 when it cannot be written. */
 static int ticket(struct printer *p, const struct order *o, struct buf *out)
 {
-	struct venue *v = tq_main(p->tq);
-	const struct config *cfg = v->cfg;
-	const struct queue_conf *q = config_queue(cfg, o->queue);
-	char token[TOKEN_MAX], url[700], when[32];
+	struct venue *v = tq_venue_by_id(p->tq, o->venue_id);
+	const struct config *cfg;
+	const struct queue_conf *q;
+	char token[TOKEN_MAX], url[800], when[32];
 	struct escpos_item *items = NULL;
 	struct escpos_ticket t;
 	json_t *list = json_loads(o->items_json, 0, NULL), *it;
-	time_t secs = (time_t)tz_wall(v->zone, o->created_at / 1000);
+	time_t secs;
 	struct tm tm;
 	size_t i;
 	int rc = -1;
 
+	if (v == NULL) /* deleted meanwhile: it had no orders, so this cannot be */
+		v = tq_main(p->tq);
+	cfg = v->cfg;
+	q = config_queue(cfg, o->queue);
+	secs = (time_t)tz_wall(v->zone, o->created_at / 1000);
 	if (!json_is_array(list))
 		goto out;
 	items = calloc(json_array_size(list) + 1, sizeof(*items));
@@ -110,7 +119,7 @@ static int ticket(struct printer *p, const struct order *o, struct buf *out)
 			    "code page cannot be printed\"");
 	}
 	token_format(token, o->queue, o->sequence, cfg->token_digits);
-	customer_url(cfg, token, url, sizeof(url));
+	customer_url(v, token, url, sizeof(url));
 	if (gmtime_r(&secs, &tm) == NULL ||
 	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(when, sizeof(when), "%s", o->business_date);
@@ -142,7 +151,7 @@ static void print_job(struct printer *p, const struct print_job *job)
 	int64_t now;
 
 	buf_init(&b, TICKET_MAX);
-	if (store_get_order(p->conn, job->order_id, &o, &err) != 0) {
+	if (store_get_order(p->conn, job->venue_id, job->order_id, &o, &err) != 0) {
 		log_error("component=printer msg=\"cannot read the order of a print job\" job=%lld "
 		          "order=%lld error=\"%s\"",
 		          (long long)job->id, (long long)job->order_id, err.detail);
@@ -165,7 +174,7 @@ static void print_job(struct printer *p, const struct print_job *job)
 		log_info("component=printer msg=\"printed\" order=%lld attempt=%d", (long long)o.id,
 		         job->attempts + 1);
 	/* An unprintable ticket is not retried often: nothing will change by itself. */
-	if (store_print_record(p->conn, job->id, error == NULL, error, now,
+	if (store_print_record(p->conn, job->venue_id, job->id, error == NULL, error, now,
 	                       now + (error && strcmp(error, "unprintable") == 0
 	                                  ? 60000
 	                                  : p->tq->cfg->print_retry_ms),

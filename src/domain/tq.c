@@ -10,42 +10,44 @@
  * (ISSUE_REPLAYED) or, for another body, idempotency_key_reused. The body's
  * sha256 is what "the same request" means.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/order.h"
 #include "domain/printer.h"
 #include "domain/tq.h"
+#include "util/base64.h"
 #include "util/log.h"
 #include "util/sha256.h"
 
 int tq_init(struct tq *tq, const struct config *cfg, struct store *store, struct tq_error *err)
 {
-	char why[300];
-
 	memset(tq, 0, sizeof(*tq));
 	tq->cfg = cfg;
 	tq->store = store;
-	if (venue_init(&tq->venue, cfg, why, sizeof(why)) != 0)
-		return tq_fail(err, TQ_INVALID, "invalid_timezone", "timezone", "%s", why);
-	return 0;
+	return venues_init(&tq->venues, cfg, store, err);
 }
 
 void tq_release(struct tq *tq)
 {
-	venue_release(&tq->venue);
+	venues_release(&tq->venues);
 }
 
 struct venue *tq_venue(struct tq *tq, const char *slug, size_t n)
 {
-	if (!venue_slug_valid(slug, n) || strlen(tq->venue.slug) != n ||
-	    memcmp(tq->venue.slug, slug, n) != 0)
+	if (!venue_slug_valid(slug, n))
 		return NULL;
-	return &tq->venue;
+	return venues_find(&tq->venues, slug, n);
+}
+
+struct venue *tq_venue_by_id(struct tq *tq, int id)
+{
+	return venues_by_id(&tq->venues, id);
 }
 
 struct venue *tq_main(struct tq *tq)
 {
-	return &tq->venue;
+	return venues_by_id(&tq->venues, STORE_MAIN_VENUE);
 }
 
 int tq_ping(struct tq_session *s, struct tq_error *err)
@@ -59,12 +61,12 @@ int tq_ping(struct tq_session *s, struct tq_error *err)
 int tq_day_stats(struct tq_session *s, const char *date, const char *queue, struct day_stats *out,
                  struct tq_error *err)
 {
-	return reports_day_stats(s->conn, date, queue, s->venue->zone, out, err);
+	return reports_day_stats(s->conn, s->venue->id, date, queue, s->venue->zone, out, err);
 }
 
 int tq_last_event_id(struct tq_session *s, int64_t *id, struct tq_error *err)
 {
-	return store_last_event_id(s->conn, id, err);
+	return store_last_event_id(s->conn, s->venue->id, id, err);
 }
 
 static bool idempotency_key_valid(const char *k)
@@ -85,7 +87,7 @@ static void issued(struct issue_req *ir, void *ctx)
 	struct tq_new_order *no = ctx;
 
 	if (ir->outcome == ISSUE_CREATED && no->tq->committed != NULL)
-		no->tq->committed(no->tq->committed_ctx);
+		no->tq->committed(no->tq->committed_ctx, ir->venue_id);
 	if (ir->outcome == ISSUE_CREATED && no->order.print)
 		printer_kick(no->tq->printer);
 	no->done(ir, no->ctx);
@@ -110,6 +112,7 @@ int tq_order_submit(struct tq *tq, struct venue *v, const json_t *body, const ch
 	no->done = done;
 	no->ctx = ctx;
 	no->issue.in = &no->order;
+	no->issue.venue_id = v->id;
 	no->issue.now = now_ms();
 	venue_date_of(v, no->issue.now, no->issue.business_date);
 	if (idem_key != NULL) {
@@ -123,4 +126,81 @@ int tq_order_submit(struct tq *tq, struct venue *v, const json_t *body, const ch
 void tq_new_order_release(struct tq_new_order *no)
 {
 	order_input_release(&no->order);
+}
+
+/* ---- venues ---- */
+
+int tq_venues(struct tq *tq, struct venue ***out, size_t *n, struct tq_error *err)
+{
+	if (venues_all(&tq->venues, out, n) != 0)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	return 0;
+}
+
+/* After a change: reload, and find the venue slug as it now is. */
+static int reload_find(struct tq_session *s, const char *slug, struct venue **out,
+                       struct tq_error *err)
+{
+	if (venues_reload(&s->tq->venues, err) != 0)
+		return -1;
+	*out = tq_venue(s->tq, slug, strlen(slug));
+	if (*out == NULL)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "the venue %s went away", slug);
+	return 0;
+}
+
+int tq_venue_create(struct tq_session *s, const json_t *body, struct venue **out,
+                    struct tq_error *err)
+{
+	struct venue_row row;
+
+	if (venue_create(s->conn, body, &row, err) != 0)
+		return -1;
+	return reload_find(s, row.slug, out, err);
+}
+
+int tq_venue_update(struct tq_session *s, struct venue *v, const json_t *body, struct venue **out,
+                    struct tq_error *err)
+{
+	struct venue_row row;
+
+	if (venue_update(s->conn, v->slug, body, &row, err) != 0)
+		return -1;
+	return reload_find(s, row.slug, out, err);
+}
+
+int tq_venue_delete(struct tq_session *s, struct venue *v, struct tq_error *err)
+{
+	if (store_venue_delete(s->conn, v->slug, err) != 0)
+		return -1;
+	return venues_reload(&s->tq->venues, err);
+}
+
+int tq_venue_logo(struct tq_session *s, unsigned char **data, size_t *len, char type[32],
+                  struct tq_error *err)
+{
+	char *b64 = NULL;
+	long got;
+	int found;
+
+	*data = NULL;
+	*len = 0;
+	found = store_venue_logo(s->conn, s->venue->id, &b64, type, err);
+	if (found <= 0)
+		return found;
+	*data = malloc(strlen(b64) + 1);
+	if (*data == NULL) {
+		free(b64);
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	}
+	got = base64_decode(b64, strlen(b64), *data, strlen(b64) + 1);
+	free(b64);
+	if (got < 0) {
+		free(*data);
+		*data = NULL;
+		return tq_fail(err, TQ_INTERNAL, "database_error", "",
+		               "the stored logo is damaged");
+	}
+	*len = (size_t)got;
+	return 1;
 }

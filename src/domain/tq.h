@@ -31,9 +31,9 @@ struct tq {
 	struct store *store;      /* not owned */
 	struct issuer *issuer;    /* set once started; NULL for commands that issue nothing */
 	struct printer *printer;  /* the print worker, when a printer is configured */
-	struct venue venue;       /* the venue main */
-	/* Told after every commit that recorded events (the event hub wakes on it). */
-	void (*committed)(void *ctx);
+	struct venues venues;     /* every venue's settings */
+	/* Told after every commit that recorded events of venue (the event hub wakes on it). */
+	void (*committed)(void *ctx, int venue);
 	void *committed_ctx;
 };
 
@@ -43,12 +43,15 @@ struct tq_session {
 	struct store_conn *conn; /* this thread's; NULL when the database cannot be reached */
 };
 
-/* Sets up tq over cfg and store (both must outlive it). 0, or -1 with err. */
+/* Sets up tq over cfg and store (both must outlive it), loading the venues
+ * (the database must be migrated). 0, or -1 with err. */
 int tq_init(struct tq *tq, const struct config *cfg, struct store *store, struct tq_error *err);
 void tq_release(struct tq *tq);
 
 /* The venue of this slug (n bytes), or NULL when there is none. */
 struct venue *tq_venue(struct tq *tq, const char *slug, size_t n);
+/* The venue of this id, or NULL. */
+struct venue *tq_venue_by_id(struct tq *tq, int id);
 /* The venue main, which the routes without a /v/{slug} prefix are for. */
 struct venue *tq_main(struct tq *tq);
 
@@ -62,6 +65,29 @@ struct venue *tq_main(struct tq *tq);
  */
 int tq_authenticate(struct tq_session *s, const char *authorization, bool loopback, enum role *role,
                     struct tq_error *err);
+/*
+ * The same, and whether the key may act on s->venue: a key of another
+ * venue is 403 forbidden. *all_venues says whether it is a key of every
+ * venue (or protected mode), which only may create venues.
+ */
+int tq_authorize(struct tq_session *s, const char *authorization, bool loopback, enum role *role,
+                 bool *all_venues, struct tq_error *err);
+
+/* ---- venues ---- */
+
+/* Every venue, by id; free() *out. */
+int tq_venues(struct tq *tq, struct venue ***out, size_t *n, struct tq_error *err);
+/* Creates a venue from a POST /api/venues body (slug and settings): *out is it. */
+int tq_venue_create(struct tq_session *s, const json_t *body, struct venue **out,
+                    struct tq_error *err);
+/* Changes the venue v from a PATCH body: *out is it as it now is. */
+int tq_venue_update(struct tq_session *s, struct venue *v, const json_t *body, struct venue **out,
+                    struct tq_error *err);
+/* Deletes a venue without orders. */
+int tq_venue_delete(struct tq_session *s, struct venue *v, struct tq_error *err);
+/* The venue's logo: 1 with its bytes (free() *data) and type, 0 when it has none. */
+int tq_venue_logo(struct tq_session *s, unsigned char **data, size_t *len, char type[32],
+                  struct tq_error *err);
 
 /* ---- orders ---- */
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "domain/venue.h"
 #include "domain/webhook.h"
 #include "hooks/addr.h"
 #include "hooks/payload.h"
@@ -30,12 +31,11 @@ int webhook_check(const char *url, const char *events, bool allow_private, const
 		return tq_fail(err, TQ_INVALID, "invalid_field", "url", "%s", why);
 	if (hook_events_parse(events, &w->events, why, sizeof(why)) != 0)
 		return tq_fail(err, TQ_INVALID, "invalid_field", "events", "%s", why);
-	if (venue != NULL && strcmp(venue, "main") != 0)
+	if (venue != NULL && !venue_slug_valid(venue, strlen(venue)))
 		return tq_fail(err, TQ_NOT_FOUND, "unknown_venue", "venue",
-		               "there is no venue \"%.40s\"; this install has the venue main",
-		               venue);
+		               "there is no venue \"%.40s\"; see `tokenq venues list`", venue);
 	snprintf(w->url, sizeof(w->url), "%s", url);
-	snprintf(w->venue, sizeof(w->venue), "main");
+	snprintf(w->venue, sizeof(w->venue), "%s", venue != NULL ? venue : "main");
 	w->allow_private = allow_private;
 	return 0;
 }
@@ -51,6 +51,14 @@ const char *webhook_type(const struct event *e, char out[32])
 int webhook_create(struct store_conn *c, const struct webhook *w, char secret[HOOK_SECRET_SIZE],
                    int64_t *id, struct tq_error *err)
 {
+	struct venue_row v;
+
+	if (store_venue_get(c, w->venue, &v, err) != 0) {
+		if (err->status == TQ_NOT_FOUND)
+			tq_fail(err, TQ_NOT_FOUND, "unknown_venue", "venue",
+			        "there is no venue \"%.40s\"; see `tokenq venues list`", w->venue);
+		return -1;
+	}
 	if (hook_secret_new(secret) != 0)
 		return tq_fail(err, TQ_INTERNAL, "internal", "",
 		               "the system's random source failed; try again");

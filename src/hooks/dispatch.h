@@ -33,6 +33,7 @@
  * become the dispatcher's, which frees them with hook_delivery_release. */
 struct hook_delivery {
 	int64_t id;          /* the source's id for it */
+	int owner;           /* the source's tag for it (tokenq: the venue), handed back */
 	int64_t endpoint_id; /* deliveries of one endpoint go one at a time, in id order */
 	char *url;
 	char *secret; /* the endpoint's "whsec_..." */

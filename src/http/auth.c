@@ -14,7 +14,7 @@ int authorize(struct req *r, struct tq_session *s)
 
 	if (r->route->roles & R_PUBLIC)
 		return 0;
-	if (tq_authenticate(s, r->authorization, r->loopback, &role, &err) != 0) {
+	if (tq_authorize(s, r->authorization, r->loopback, &role, &r->all_venues, &err) != 0) {
 		reply_problem(r, &err);
 		return -1;
 	}

@@ -143,7 +143,8 @@ enum handled h_events(struct req *r, struct tq_session *sess)
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->refs = 1; /* the request's until the response takes it */
-	s->next_id = id + 1;
+	s->venue = sess->venue->id;
+	s->after_id = id;
 	s->last_progress = s->last_append = mono_ms();
 	{
 		static const char hello[] = "retry: 2000\n: tokenq event stream\n\n";
@@ -187,7 +188,7 @@ int events_queue(struct req *r)
 	s->next = h->joining;
 	h->joining = s;
 	pthread_mutex_unlock(&h->lock);
-	hub_kick(h);
+	hub_kick(h, s->venue);
 	return ret;
 }
 

@@ -20,8 +20,8 @@ struct hub;
 
 int hub_start(struct server *srv, struct tq_error *err);
 void hub_stop(struct server *srv);
-/* Wakes the hub: something was committed here. Cheap; callable from any thread. */
-void hub_kick(struct hub *h);
+/* Wakes the hub: events of venue were committed here. Cheap; callable from any thread. */
+void hub_kick(struct hub *h, int venue);
 
 enum handled h_events(struct req *r, struct tq_session *s);
 

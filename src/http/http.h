@@ -82,6 +82,7 @@ struct req {
 	/* the key that authenticated the request, when one did */
 	bool authed;
 	enum role role;
+	bool all_venues; /* the key is of every venue (or protected mode) */
 
 	/* the response */
 	int status;
@@ -191,6 +192,12 @@ enum handled h_ticket(struct req *r, struct tq_session *s);
 enum handled h_orders_csv(struct req *r, struct tq_session *s);
 enum handled h_stats(struct req *r, struct tq_session *s);
 enum handled h_metrics(struct req *r, struct tq_session *s);
+enum handled h_venues_list(struct req *r, struct tq_session *s);
+enum handled h_venues_get(struct req *r, struct tq_session *s);
+enum handled h_venues_create(struct req *r, struct tq_session *s);
+enum handled h_venues_patch(struct req *r, struct tq_session *s);
+enum handled h_venues_delete(struct req *r, struct tq_session *s);
+enum handled h_logo(struct req *r, struct tq_session *s);
 
 /* The Content-Security-Policy of every page (pages.c): same origin only. */
 extern const char page_csp[];

@@ -39,15 +39,35 @@ static void kick(struct hub *h)
 		log_warn("msg=\"cannot wake the event hub\" errno=%d", errno);
 }
 
-void hub_kick(struct hub *h)
+/* Notes that venue (0: every venue) has commits to read; the caller holds h->lock. */
+static void tell(struct hub *h, int venue)
 {
-	if (h != NULL)
-		kick(h);
+	int i;
+
+	if (venue <= 0 || h->ntold == DIRTY_MAX) {
+		h->told_all = true;
+		return;
+	}
+	for (i = 0; i < h->ntold; i++)
+		if (h->told[i] == venue)
+			return;
+	h->told[h->ntold++] = venue;
 }
 
-static char *render(const struct config *cfg, const struct event *e, size_t *len)
+void hub_kick(struct hub *h, int venue)
 {
-	json_t *j = event_json(cfg, e);
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	tell(h, venue);
+	pthread_mutex_unlock(&h->lock);
+	kick(h);
+}
+
+static char *render(struct hub *h, const struct event *e, size_t *len)
+{
+	struct venue *v = tq_venue_by_id(h->srv->tq, e->venue_id);
+	json_t *j = event_json(v != NULL ? v->cfg : h->srv->cfg, e);
 	char *data = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	struct buf b;
 
@@ -65,25 +85,100 @@ static char *render(const struct config *cfg, const struct event *e, size_t *len
 	return buf_detach(&b, len);
 }
 
-static struct rendered *ring_get(struct hub *h, int64_t id)
+/* The oldest position the ring of hv still holds. */
+static uint64_t ring_tail(const struct hub_venue *hv)
 {
-	struct rendered *r = &h->ring[id % RING];
-
-	return r->id == id && r->text != NULL ? r : NULL;
+	return hv->head > RING ? hv->head - RING : 0;
 }
 
-static void ring_put(struct hub *h, int64_t id, char *text, size_t len)
+static void ring_put(struct hub_venue *hv, int64_t id, char *text, size_t len)
 {
-	struct rendered *r = &h->ring[id % RING];
+	struct rendered *r = &hv->ring[hv->head % RING];
 
+	if (hv->head >= RING)
+		hv->floor_id = r->id; /* the entry it replaces leaves the ring */
 	free(r->text);
 	r->id = id;
 	r->text = text;
 	r->len = len;
+	hv->head++;
 }
 
-/* Reads the events committed since the hub's last one into the ring. */
-static int fetch_new(struct hub *h)
+/*
+ * The ring's entry for the first event after s->after_id, or NULL when the
+ * ring does not hold it (the client is further behind: replay from the
+ * database). Tries the client's remembered position first.
+ */
+static struct rendered *ring_next(struct hub_venue *hv, struct stream *s)
+{
+	uint64_t lo = ring_tail(hv), hi = hv->head, p = s->next_pos;
+
+	if (s->after_id < hv->floor_id || lo == hi)
+		return NULL;
+	if (p < lo || p >= hi || hv->ring[p % RING].id <= s->after_id ||
+	    (p > lo && hv->ring[(p - 1) % RING].id > s->after_id)) {
+		while (lo < hi) { /* ids grow with position */
+			uint64_t mid = lo + (hi - lo) / 2;
+			if (hv->ring[mid % RING].id <= s->after_id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == hv->head)
+			return NULL;
+		p = lo;
+	}
+	s->next_pos = p + 1;
+	return &hv->ring[p % RING];
+}
+
+static struct hub_venue *hub_venue_find(struct hub *h, int id)
+{
+	struct hub_venue *hv;
+
+	for (hv = h->venues; hv != NULL; hv = hv->next)
+		if (hv->id == id)
+			return hv;
+	return NULL;
+}
+
+/* The hub's state of a venue, made (from its latest event) when its first client joins. */
+static struct hub_venue *hub_venue_get(struct hub *h, int id)
+{
+	struct hub_venue *hv = hub_venue_find(h, id);
+	struct tq_error err;
+
+	if (hv != NULL)
+		return hv;
+	if (h->conn == NULL && store_connect_as(h->srv->store, "hub", &h->conn, &err) != 0)
+		return NULL;
+	hv = calloc(1, sizeof(*hv));
+	if (hv == NULL || (hv->ring = calloc(RING, sizeof(*hv->ring))) == NULL ||
+	    store_last_event_id(h->conn, id, &hv->last_id, &err) != 0) {
+		if (hv != NULL)
+			free(hv->ring);
+		free(hv);
+		return NULL;
+	}
+	hv->id = id;
+	hv->floor_id = hv->last_id;
+	hv->next = h->venues;
+	h->venues = hv;
+	return hv;
+}
+
+static void hub_venue_free(struct hub_venue *hv)
+{
+	int i;
+
+	for (i = 0; i < RING; i++)
+		free(hv->ring[i].text);
+	free(hv->ring);
+	free(hv);
+}
+
+/* Reads the events of hv committed since the hub's last one into its ring. */
+static int fetch_new(struct hub *h, struct hub_venue *hv)
 {
 	struct tq_error err;
 	struct event *ev;
@@ -92,24 +187,18 @@ static int fetch_new(struct hub *h)
 	for (;;) {
 		if (h->conn == NULL && store_connect_as(h->srv->store, "hub", &h->conn, &err) != 0)
 			return -1;
-		if (store_events_after(h->conn, h->last_id, FETCH, &ev, &n, &err) != 0) {
+		if (store_events_after(h->conn, hv->id, hv->last_id, FETCH, &ev, &n, &err) != 0) {
 			if (err.status != TQ_UNAVAILABLE)
-				log_warn("msg=\"event hub cannot read events\" error=\"%s\"",
-				         err.detail);
+				log_warn(
+				    "msg=\"event hub cannot read events\" venue=%d error=\"%s\"",
+				    hv->id, err.detail);
 			return -1;
 		}
 		for (i = 0; i < n; i++) {
-			size_t len;
-			char *text = render(h->srv->cfg, &ev[i], &len);
-			if (ev[i].id != h->last_id + 1)
-				log_warn("msg=\"event ids are not contiguous\" expected=%" PRId64
-				         " got=%" PRId64,
-				         h->last_id + 1, ev[i].id);
-			if (text != NULL)
-				ring_put(h, ev[i].id, text, len);
-			pthread_mutex_lock(&h->lock);
-			h->last_id = ev[i].id;
-			pthread_mutex_unlock(&h->lock);
+			size_t len = 0;
+			char *text = render(h, &ev[i], &len);
+			ring_put(hv, ev[i].id, text, len);
+			hv->last_id = ev[i].id;
 		}
 		free(ev);
 		if (n > 0)
@@ -119,41 +208,71 @@ static int fetch_new(struct hub *h)
 	}
 }
 
+/* Reads what was told (or, with all, every venue with clients). */
+static void fetch_told(struct hub *h, bool all)
+{
+	struct hub_venue *hv;
+	int told[DIRTY_MAX], n, i;
+
+	pthread_mutex_lock(&h->lock);
+	all = all || h->told_all;
+	n = h->ntold;
+	memcpy(told, h->told, sizeof(told));
+	h->ntold = 0;
+	h->told_all = false;
+	pthread_mutex_unlock(&h->lock);
+	for (i = 0; i < n; i++)
+		if ((hv = hub_venue_find(h, told[i])) != NULL)
+			hv->dirty = true;
+	for (hv = h->venues; hv != NULL; hv = hv->next) {
+		if (all || hv->dirty)
+			hv->dirty = fetch_new(h, hv) != 0; /* a failed read is tried again */
+	}
+}
+
 /* Appends what client s is missing, up to the watermark; the caller holds s->lock. */
-static void top_up(struct hub *h, struct stream *s)
+static void top_up(struct hub *h, struct hub_venue *hv, struct stream *s)
 {
 	struct tq_error err;
 
-	while (s->next_id <= h->last_id && s->len - s->off < WATERMARK) {
-		struct rendered *r = ring_get(h, s->next_id);
+	while (s->after_id < hv->last_id && s->len - s->off < WATERMARK) {
+		struct rendered *r = ring_next(hv, s);
 		struct event *ev;
 		size_t n, i;
 
 		if (r != NULL) {
-			if (stream_add(s, r->text, r->len) != 0)
+			if (r->text != NULL && stream_add(s, r->text, r->len) != 0)
 				return;
-			s->next_id++;
+			s->after_id = r->id;
 			continue;
 		}
 		/* Further behind than the ring: replay from the database. */
-		if (store_events_after(h->conn, s->next_id - 1, 100, &ev, &n, &err) != 0 ||
+		if (store_events_after(h->conn, hv->id, s->after_id, 100, &ev, &n, &err) != 0 ||
 		    n == 0) {
 			if (n == 0 && err.status == TQ_OK)
-				s->next_id = h->last_id + 1; /* nothing retained before: skip */
+				s->after_id = hv->last_id; /* nothing retained before: skip */
 			if (n == 0)
 				free(ev);
 			return;
 		}
-		for (i = 0; i < n && ev[i].id <= h->last_id; i++) {
+		for (i = 0; i < n && ev[i].id <= hv->last_id; i++) {
 			size_t len;
-			char *text = render(h->srv->cfg, &ev[i], &len);
+			char *text = render(h, &ev[i], &len);
 			if (text != NULL)
 				stream_add(s, text, len);
 			free(text);
-			s->next_id = ev[i].id + 1;
+			s->after_id = ev[i].id;
 		}
 		free(ev);
 	}
+}
+
+/* The slug of the venue a client follows, as /metrics labels it. */
+static const char *stream_venue(struct hub *h, const struct stream *s)
+{
+	struct venue *v = tq_venue_by_id(h->srv->tq, s->venue);
+
+	return v != NULL ? v->slug : "-";
 }
 
 /* Serves every client; drops stalled ones and forgets those that are gone. */
@@ -168,9 +287,10 @@ static void serve_clients(struct hub *h)
 		s->next = h->clients;
 		h->clients = s;
 		h->nclients++;
-		metrics_stream_clients(h->srv->metrics, 1);
+		metrics_stream_clients(h->srv->metrics, stream_venue(h, s), 1);
 	}
 	for (pp = &h->clients; (s = *pp) != NULL;) {
+		struct hub_venue *hv = hub_venue_get(h, s->venue);
 		pthread_mutex_lock(&s->lock);
 		if (s->gone) {
 			*pp = s->next;
@@ -178,7 +298,7 @@ static void serve_clients(struct hub *h)
 			gone = s;
 			pthread_mutex_unlock(&s->lock);
 			h->nclients--;
-			metrics_stream_clients(h->srv->metrics, -1);
+			metrics_stream_clients(h->srv->metrics, stream_venue(h, s), -1);
 			continue;
 		}
 		if (!s->closed) {
@@ -187,8 +307,8 @@ static void serve_clients(struct hub *h)
 				s->closed = true;
 				if (s->fd >= 0)
 					shutdown(s->fd, SHUT_RDWR);
-			} else {
-				top_up(h, s);
+			} else if (hv != NULL) {
+				top_up(h, hv, s);
 				if (s->len == s->off && now - s->last_append >= HEARTBEAT_MS)
 					stream_add(s, ": ping\n\n", 8);
 			}
@@ -205,6 +325,23 @@ static void serve_clients(struct hub *h)
 	}
 }
 
+/* Told by the LISTEN connection: another server committed events of venue, or changed settings. */
+static void heard(void *ctx, enum store_heard what, int venue)
+{
+	struct hub *h = ctx;
+	struct tq_error err;
+
+	if (what == STORE_HEARD_SETTINGS) {
+		if (venues_reload(&h->srv->tq->venues, &err) != 0)
+			log_warn("msg=\"cannot reload the venues' settings\" error=\"%s\"",
+			         err.detail);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	tell(h, venue);
+	pthread_mutex_unlock(&h->lock);
+}
+
 /* Connects the LISTEN connection when there is none; true when it just did. */
 static bool listener_check(struct hub *h)
 {
@@ -218,6 +355,8 @@ static bool listener_check(struct hub *h)
 		return false;
 	}
 	log_info("msg=\"listening for other servers' events\"");
+	/* A change of settings may have gone unheard while it was away. */
+	heard(h, STORE_HEARD_SETTINGS, 0);
 	return true;
 }
 
@@ -227,7 +366,7 @@ static void *hub_main(void *arg)
 
 	for (;;) {
 		struct pollfd p[2];
-		int np = 1, timeout = h->listens ? SAFETY_MS : POLL_MS;
+		int np = 1, timeout = h->listens ? SAFETY_MS : POLL_MS, ready;
 		char drain[256];
 
 		pthread_mutex_lock(&h->lock);
@@ -250,16 +389,18 @@ static void *hub_main(void *arg)
 		}
 		if (timeout > HEARTBEAT_MS / 2)
 			timeout = HEARTBEAT_MS / 2;
-		poll(p, (nfds_t)np, timeout);
+		ready = poll(p, (nfds_t)np, timeout);
 		while (read(h->wake[0], drain, sizeof(drain)) > 0)
 			;
-		if (np == 2 && store_listener_drain(h->listener) < 0) {
+		if (np == 2 && store_listener_drain(h->listener, heard, h) < 0) {
 			/* Lost: listen again, and the fetch below re-syncs whatever was missed. */
 			log_warn("msg=\"lost the LISTEN connection; reconnecting\"");
 			store_listener_close(h->listener);
 			h->listener = NULL;
+			ready = 0;
 		}
-		fetch_new(h);
+		/* Without word (a timeout, a lost listener), look at every venue followed. */
+		fetch_told(h, ready <= 0 || h->listener == NULL);
 		serve_clients(h);
 	}
 	return NULL;
@@ -286,8 +427,7 @@ int hub_start(struct server *srv, struct tq_error *err)
 	}
 	for (i = 0; i < 2; i++)
 		fcntl(h->wake[i], F_SETFL, fcntl(h->wake[i], F_GETFL) | O_NONBLOCK);
-	if (store_connect_as(srv->store, "hub", &h->conn, err) != 0 ||
-	    store_last_event_id(h->conn, &h->last_id, err) != 0)
+	if (store_connect_as(srv->store, "hub", &h->conn, err) != 0)
 		goto fail;
 	if (pthread_create(&h->thread, NULL, hub_main, h) != 0) {
 		tq_fail(err, TQ_INTERNAL, "internal", "", "cannot start the event hub");
@@ -333,7 +473,7 @@ void hub_stop(struct server *srv)
 {
 	struct hub *h = srv->hub;
 	struct stream *s;
-	int i;
+	struct hub_venue *hv;
 
 	if (h == NULL || !h->started)
 		return;
@@ -351,8 +491,10 @@ void hub_stop(struct server *srv)
 		h->joining = s->next;
 		stream_unref(s);
 	}
-	for (i = 0; i < RING; i++)
-		free(h->ring[i].text);
+	while ((hv = h->venues) != NULL) {
+		h->venues = hv->next;
+		hub_venue_free(hv);
+	}
 	store_listener_close(h->listener);
 	store_disconnect(h->conn);
 	close(h->wake[0]);

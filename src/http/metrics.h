@@ -16,10 +16,11 @@ struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);
 
 void metrics_request(struct metrics *m, const char *route, int status, int64_t ms);
-void metrics_order_created(struct metrics *m, long n);
-void metrics_status_changed(struct metrics *m);
+/* Counted per venue (its slug). */
+void metrics_order_created(struct metrics *m, const char *venue, long n);
+void metrics_status_changed(struct metrics *m, const char *venue);
 void metrics_db_error(struct metrics *m);
-void metrics_stream_clients(struct metrics *m, int delta);
+void metrics_stream_clients(struct metrics *m, const char *venue, int delta);
 
 /* Appends the exposition; stream_clients is read from the metrics itself. */
 int metrics_render(struct metrics *m, struct buf *out);

@@ -107,7 +107,7 @@ static void issued(struct issue_req *ir, void *ctx)
 		requeue(r, replay);
 		return;
 	}
-	metrics_order_created(r->srv->metrics, 1);
+	metrics_order_created(r->srv->metrics, r->venue->slug, 1);
 	memset(&o, 0, sizeof(o));
 	o.id = ir->order_id;
 	memcpy(o.queue, in->queue, sizeof(o.queue));
@@ -268,7 +268,7 @@ static enum handled changed(struct req *r, int rc, struct order *o, const struct
 		reply_problem(r, err);
 		return HANDLED;
 	}
-	metrics_status_changed(r->srv->metrics);
+	metrics_status_changed(r->srv->metrics, r->venue->slug);
 	reply_json(r, 200, order_json(r->venue->cfg, o));
 	order_release(o);
 	return HANDLED;

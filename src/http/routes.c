@@ -43,6 +43,12 @@ const struct route routes[] = {
 	{"DELETE", "/api/webhooks/{id}",      h_webhooks_delete, R_ADMIN, false, false, false, "webhooks_delete"},
 	{"GET",   "/api/webhooks/{id}/deliveries", h_webhooks_deliveries, R_ADMIN, false, false, false, "webhooks_deliveries"},
 	{"GET",   "/api/stats",               h_stats,         STAFF,   false, false, false, "stats"},
+	{"GET",   "/api/venues",              h_venues_list,   PUBLIC,  false, true,  false, "venues_list"},
+	{"POST",  "/api/venues",              h_venues_create, R_ADMIN, true,  false, false, "venues_create"},
+	{"GET",   "/api/venues/{venue}",      h_venues_get,    PUBLIC,  false, true,  false, "venues_get"},
+	{"PATCH", "/api/venues/{venue}",      h_venues_patch,  R_ADMIN, true,  false, false, "venues_patch"},
+	{"DELETE", "/api/venues/{venue}",     h_venues_delete, R_ADMIN, false, false, false, "venues_delete"},
+	{"GET",   "/logo",                    h_logo,          PUBLIC,  false, false, false, "logo"},
 	{"GET",   "/healthz",                 h_healthz,       PUBLIC,  false, false, true,  "healthz"},
 	{"GET",   "/metrics",                 h_metrics,       R_ADMIN, false, false, false, "metrics"},
 	{"GET",   "/",                        h_page,          PUBLIC,  false, true,  false, "page_board"},
@@ -129,6 +135,27 @@ static const char *venue_prefix(struct req *r, const char *path)
 	return *rest == '\0' ? "/" : rest;
 }
 
+/*
+ * A route whose path names a venue ({venue}, its last capture) acts on that
+ * venue: it becomes the request's, so a key of another venue is refused as
+ * on any of its routes. 404 unknown_venue when there is none.
+ */
+static void path_venue(struct req *r)
+{
+	const char *slug = r->nparams > 0 ? r->params[r->nparams - 1] : "";
+	struct tq_error err;
+	struct venue *v = tq_venue(r->srv->tq, slug, strlen(slug));
+
+	if (v == NULL) {
+		tq_fail(&err, TQ_NOT_FOUND, "unknown_venue", "", "there is no venue \"%.*s\"",
+		        VENUE_SLUG_MAX, slug);
+		reply_problem(r, &err);
+		r->route = NULL;
+		return;
+	}
+	r->venue = v;
+}
+
 void router_match(struct req *r, const char *path)
 {
 	char allow[128] = "";
@@ -144,6 +171,8 @@ void router_match(struct req *r, const char *path)
 		if (strcmp(rt->method, method) == 0) {
 			match(rt->pattern, path, r);
 			r->route = rt;
+			if (strstr(rt->pattern, "{venue}") != NULL)
+				path_venue(r);
 			return;
 		}
 		if (strstr(allow, rt->method) == NULL) {

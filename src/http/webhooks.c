@@ -53,9 +53,12 @@ static int to_delivery(struct webhooks *w, struct webhook_claim *cl, struct hook
 	char type[32], id[40];
 	json_t *data;
 
-	if (store_event_get(w->conn, cl->event_id, &ev, &err) != 0)
+	if (store_event_get(w->conn, cl->venue_id, cl->event_id, &ev, &err) != 0)
 		return -1;
-	data = event_json(w->srv->cfg, &ev);
+	{
+		struct venue *v = tq_venue_by_id(w->srv->tq, ev.venue_id);
+		data = event_json(v != NULL ? v->cfg : w->srv->cfg, &ev);
+	}
 	memset(d, 0, sizeof(*d));
 	d->body = hook_payload(webhook_type(&ev, type), ev.at, data, &d->body_len);
 	json_decref(data);
@@ -67,6 +70,7 @@ static int to_delivery(struct webhooks *w, struct webhook_claim *cl, struct hook
 		return -1;
 	}
 	d->id = cl->delivery_id;
+	d->owner = cl->venue_id;
 	d->endpoint_id = cl->endpoint_id;
 	d->url = cl->url;
 	d->secret = cl->secret;
@@ -102,7 +106,7 @@ static int ob_claim(void *ctx, struct hook_delivery *out, int max, int64_t now)
 		log_warn("msg=\"webhooks: cannot render a delivery\" delivery=%" PRId64
 		         " event=%" PRId64,
 		         cl[i].delivery_id, cl[i].event_id);
-		store_webhook_release(w->conn, cl[i].delivery_id, &err);
+		store_webhook_release(w->conn, cl[i].venue_id, cl[i].delivery_id, &err);
 		free(cl[i].url);
 		free(cl[i].secret);
 	}
@@ -114,6 +118,7 @@ static void ob_record(void *ctx, const struct hook_delivery *d, const struct hoo
 	struct webhooks *w = ctx;
 	struct tq_error err;
 	struct webhook_record r = {
+	    .venue_id = d->owner,
 	    .delivery_id = d->id,
 	    .endpoint_id = d->endpoint_id,
 	    .state = a->outcome == HOOK_DELIVERED ? WEBHOOK_DELIVERED
@@ -147,7 +152,7 @@ static void ob_release(void *ctx, const struct hook_delivery *d)
 	struct tq_error err;
 
 	if (connect_once(w) == 0)
-		store_webhook_release(w->conn, d->id, &err);
+		store_webhook_release(w->conn, d->owner, d->id, &err);
 }
 
 int webhooks_start(struct server *srv, struct tq_error *err)
@@ -304,6 +309,14 @@ enum handled h_webhooks_create(struct req *r, struct tq_session *s)
 			goto refused;
 		}
 	}
+	if (venue == NULL) {
+		venue = r->venue->slug;
+	} else if (strcmp(venue, r->venue->slug) != 0 && !r->all_venues) {
+		tq_fail(&err, TQ_FORBIDDEN, "forbidden", "",
+		        "a key of the venue %s may not make webhooks for another venue",
+		        r->venue->slug);
+		goto refused;
+	}
 	if (webhook_check(url, has_events ? events : NULL, allow_private, venue, &w, &err) != 0 ||
 	    webhook_create(s->conn, &w, secret, &id, &err) != 0 ||
 	    store_webhook_get(s->conn, id, &w, &err) != 0)
@@ -330,7 +343,8 @@ enum handled h_webhooks_list(struct req *r, struct tq_session *s)
 		return problem(r, &err);
 	list = json_array();
 	for (i = 0; i < n; i++)
-		json_array_append_new(list, webhook_json(&v[i]));
+		if (strcmp(v[i].venue, r->venue->slug) == 0) /* a venue sees its own */
+			json_array_append_new(list, webhook_json(&v[i]));
 	free(v);
 	j = json_object();
 	json_object_set_new(j, "webhooks", list);
@@ -338,12 +352,24 @@ enum handled h_webhooks_list(struct req *r, struct tq_session *s)
 	return HANDLED;
 }
 
+/* The endpoint of the route's {id}, if it is the request's venue's: 0, or -1 with 404. */
+static int venue_webhook(struct req *r, struct tq_session *s, struct webhook *w,
+                         struct tq_error *err)
+{
+	if (store_webhook_get(s->conn, req_path_id(r), w, err) != 0)
+		return -1;
+	if (strcmp(w->venue, r->venue->slug) != 0)
+		return tq_fail(err, TQ_NOT_FOUND, "not_found", "",
+		               "there is no webhook with id %lld", (long long)req_path_id(r));
+	return 0;
+}
+
 enum handled h_webhooks_get(struct req *r, struct tq_session *s)
 {
 	struct tq_error err;
 	struct webhook w;
 
-	if (store_webhook_get(s->conn, req_path_id(r), &w, &err) != 0)
+	if (venue_webhook(r, s, &w, &err) != 0)
 		return problem(r, &err);
 	reply_json(r, 200, webhook_json(&w));
 	return HANDLED;
@@ -354,7 +380,8 @@ enum handled h_webhooks_delete(struct req *r, struct tq_session *s)
 	struct tq_error err;
 	struct webhook w;
 
-	if (store_webhook_revoke(s->conn, req_path_id(r), now_ms(), &err) != 0 ||
+	if (venue_webhook(r, s, &w, &err) != 0 ||
+	    store_webhook_revoke(s->conn, req_path_id(r), now_ms(), &err) != 0 ||
 	    store_webhook_get(s->conn, req_path_id(r), &w, &err) != 0)
 		return problem(r, &err);
 	reply_json(r, 200, webhook_json(&w));
@@ -379,7 +406,7 @@ enum handled h_webhooks_deliveries(struct req *r, struct tq_session *s)
 
 	if (query_limit(r, &limit) != 0)
 		return HANDLED;
-	if (store_webhook_get(s->conn, req_path_id(r), &w, &err) != 0 ||
+	if (venue_webhook(r, s, &w, &err) != 0 ||
 	    store_webhook_deliveries(s->conn, w.id, (int)limit, &v, &n, &err) != 0)
 		return problem(r, &err);
 	list = json_array();

@@ -3,12 +3,15 @@
  * reading them back (after an id, one by id, an order's history).
  *
  * Why event ids follow commit order: every transaction that records events
- * takes its ids from the single event_counter row (UPDATE ... RETURNING),
- * and holds that row's lock until it commits. On PostgreSQL the lock is
- * released only once the transaction is committed and visible, so a later
- * writer cannot take a larger id until the earlier one is visible; on
- * SQLite one writer at a time holds the database. So ids are gapless, and a
- * reader that has seen id N has already been able to see every id below N.
+ * of a venue takes their ids from that venue's event_counters row (UPDATE
+ * ... RETURNING), and holds that row's lock until it commits. On PostgreSQL
+ * the lock is released only once the transaction is committed and visible,
+ * so a later writer cannot take a larger id of the venue until the earlier
+ * one is visible; on SQLite one writer at a time holds the database. So a
+ * reader that has seen id N of a venue has already been able to see every
+ * id of that venue below N. Venues have a row each, so no lock is shared
+ * between two venues; an id is the venue's count times 2^16 plus the venue
+ * id (store_event_id), unique across the install.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,15 +21,23 @@
 
 #include "store/store-internal.h"
 
-int store_take_event_ids(struct store_conn *c, int64_t n, int64_t *first, struct tq_error *err)
+int64_t store_event_id(int venue, int64_t count)
 {
-	static const char sql[] = "UPDATE event_counter SET last = last + $1 WHERE one = 1 "
-	                          "RETURNING last";
-	struct numbuf nb;
-	const char *p[1] = {store_num(&nb, n)};
+	return count * STORE_VENUE_IDS + venue;
+}
+
+const char store_event_ids_sql[] =
+    "UPDATE event_counters SET last = last + $2, last_id = (last + $2) * 65536 + venue_id "
+    "WHERE venue_id = $1 RETURNING last";
+
+int store_take_event_ids(struct store_conn *c, int venue, int64_t n, int64_t *first,
+                         struct tq_error *err)
+{
+	struct numbuf nb[2];
+	const char *p[2] = {store_num(&nb[0], venue), store_num(&nb[1], n)};
 	int64_t last = -1;
 
-	if (sql_exec(c, sql, 1, p, store_i64_row, &last, err) != 0)
+	if (sql_exec(c, store_event_ids_sql, 2, p, store_i64_row, &last, err) != 0)
 		return -1;
 	if (last < n)
 		return tq_fail(err, TQ_INTERNAL, "database_error", "",
@@ -36,16 +47,18 @@ int store_take_event_ids(struct store_conn *c, int64_t n, int64_t *first, struct
 }
 
 /*
- * The webhook outbox: a delivery for every live endpoint that wants events of
- * ids $1..$2, written by the statement after the events' own, in the same
- * transaction, so no event can be committed without its deliveries (and a
- * rolled-back one leaves none). With no endpoints it inserts nothing.
+ * The webhook outbox: a delivery for every live endpoint of venue $3 that
+ * wants its events of ids $1..$2, written by the statement after the events'
+ * own, in the same transaction, so no event can be committed without its
+ * deliveries (and a rolled-back one leaves none). With no endpoints it
+ * inserts nothing.
  */
 const char store_outbox_sql[] =
-    "INSERT INTO webhook_deliveries (endpoint_id, event_id, next_at) "
-    "SELECT w.id, e.id, e.at FROM events e JOIN webhook_endpoints w ON w.revoked_at IS NULL "
+    "INSERT INTO webhook_deliveries (venue_id, endpoint_id, event_id, next_at) "
+    "SELECT e.venue_id, w.id, e.id, e.at FROM events e JOIN webhook_endpoints w ON "
+    "w.revoked_at IS NULL AND w.venue = (SELECT slug FROM venues WHERE id = $3) "
     "AND (w.events & CASE e.kind WHEN 'recall' THEN 2 WHEN 'transfer' THEN 4 ELSE 1 END) <> 0 "
-    "WHERE e.id BETWEEN $1 AND $2";
+    "WHERE e.venue_id = $3 AND e.id BETWEEN $1 AND $2";
 
 struct event_rows {
 	struct event *v;
@@ -60,7 +73,7 @@ static int event_row(void *ctx, int query, int ncols, const char *const *vals)
 	enum order_status prev;
 
 	(void)query;
-	if (ncols < 9)
+	if (ncols < 10)
 		goto bad;
 	if (array_grow((void **)&r->v, sizeof(*r->v), r->n + 1, &r->cap) != 0)
 		goto bad;
@@ -81,6 +94,7 @@ static int event_row(void *ctx, int query, int ncols, const char *const *vals)
 		e->previous_status = (int)prev;
 	}
 	e->at = store_i64(vals[8]);
+	e->venue_id = (int)store_i64(vals[9]);
 	r->n++;
 	return 0;
 bad:
@@ -106,35 +120,41 @@ static int events_query(struct store_conn *c, const char *sql, int np, const cha
 	return 0;
 }
 
-int store_last_event_id(struct store_conn *c, int64_t *id, struct tq_error *err)
+int store_last_event_id(struct store_conn *c, int venue, int64_t *id, struct tq_error *err)
 {
-	static const char sql[] = "SELECT last FROM event_counter WHERE one = 1";
+	static const char sql[] = "SELECT last_id FROM event_counters WHERE venue_id = $1";
+	struct numbuf nb;
+	const char *p[1] = {store_num(&nb, venue)};
 
 	*id = 0;
-	return sql_exec(c, sql, 0, NULL, store_i64_row, id, err);
+	return sql_exec(c, sql, 1, p, store_i64_row, id, err);
 }
 
-int store_events_after(struct store_conn *c, int64_t after_id, int limit, struct event **out,
-                       size_t *n, struct tq_error *err)
+int store_events_after(struct store_conn *c, int venue, int64_t after_id, int limit,
+                       struct event **out, size_t *n, struct tq_error *err)
 {
-	static const char sql[] = "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.id = "
-	                          "e.order_id WHERE e.id > $1 ORDER BY e.id LIMIT $2";
+	static const char sql[] =
+	    "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.venue_id = e.venue_id AND "
+	    "o.id = e.order_id WHERE e.venue_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3";
+	struct numbuf nb[3];
+	const char *p[3] = {store_num(&nb[0], venue), store_num(&nb[1], after_id),
+	                    store_num(&nb[2], limit)};
+
+	return events_query(c, sql, 3, p, out, n, err);
+}
+
+int store_event_get(struct store_conn *c, int venue, int64_t id, struct event *out,
+                    struct tq_error *err)
+{
+	static const char sql[] =
+	    "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.venue_id = e.venue_id AND "
+	    "o.id = e.order_id WHERE e.venue_id = $1 AND e.id = $2";
 	struct numbuf nb[2];
-	const char *p[2] = {store_num(&nb[0], after_id), store_num(&nb[1], limit)};
-
-	return events_query(c, sql, 2, p, out, n, err);
-}
-
-int store_event_get(struct store_conn *c, int64_t id, struct event *out, struct tq_error *err)
-{
-	static const char sql[] = "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.id = "
-	                          "e.order_id WHERE e.id = $1";
-	struct numbuf nb;
-	const char *p[1] = {store_num(&nb, id)};
+	const char *p[2] = {store_num(&nb[0], venue), store_num(&nb[1], id)};
 	struct event *v;
 	size_t n;
 
-	if (events_query(c, sql, 1, p, &v, &n, err) != 0)
+	if (events_query(c, sql, 2, p, &v, &n, err) != 0)
 		return -1;
 	if (n == 1)
 		*out = v[0];
@@ -144,13 +164,14 @@ int store_event_get(struct store_conn *c, int64_t id, struct event *out, struct 
 	return 0;
 }
 
-int store_order_history(struct store_conn *c, int64_t order_id, struct event **out, size_t *n,
-                        struct tq_error *err)
+int store_order_history(struct store_conn *c, int venue, int64_t order_id, struct event **out,
+                        size_t *n, struct tq_error *err)
 {
-	static const char sql[] = "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.id = "
-	                          "e.order_id WHERE e.order_id = $1 ORDER BY e.id";
-	struct numbuf nb;
-	const char *p[1] = {store_num(&nb, order_id)};
+	static const char sql[] =
+	    "SELECT " EVENT_COLS " FROM events e JOIN orders o ON o.venue_id = e.venue_id AND "
+	    "o.id = e.order_id WHERE e.venue_id = $1 AND e.order_id = $2 ORDER BY e.id";
+	struct numbuf nb[2];
+	const char *p[2] = {store_num(&nb[0], venue), store_num(&nb[1], order_id)};
 
-	return events_query(c, sql, 1, p, out, n, err);
+	return events_query(c, sql, 2, p, out, n, err);
 }

@@ -16,12 +16,15 @@
  * A batch is written in three round trips on PostgreSQL (libpq pipelines;
  * on SQLite the same statements run in-process):
  *   1. BEGIN and the claims of the idempotency keys (only when keys are given);
- *   2. [BEGIN,] each (queue, day) counter moved forward by its number of
- *      orders, the event ids taken, and the orders inserted with numbers
- *      computed from the counter row;
- *   3. the creation events, the keys' order ids, the NOTIFY, and COMMIT.
+ *   2. [BEGIN,] each (venue, queue, day) counter moved forward by its number
+ *      of orders, each venue's event ids taken, and the orders inserted with
+ *      numbers computed from the counter row;
+ *   3. the creation events, the keys' order ids, the NOTIFYs, and COMMIT.
  * The counter rows are locked from step 2 to the commit, so the numbers of
- * concurrent batches (from other servers) cannot interleave.
+ * concurrent batches (from other servers) cannot interleave. A batch may
+ * hold orders of several venues; every lock it takes is of one venue's
+ * rows, taken in one order (counters by venue, queue and day, then event
+ * counters by venue), so batches cannot deadlock and two venues share none.
  */
 
 struct batch {
@@ -31,7 +34,11 @@ struct batch {
 	size_t *stmt_req; /* the request an order INSERT (or key claim) was for */
 	size_t nstmt_req;
 	size_t first_insert; /* index of the first order INSERT in its batch */
-	int64_t event_last;  /* event_counter.last after taking the ids */
+	size_t first_ids;    /* index of the first venue's event ids UPDATE */
+	int *venues;         /* the venues of the included orders, ascending */
+	int64_t *vcount;     /* per venue: its orders in the batch */
+	int64_t *vlast;      /* per venue: event_counters.last after taking the ids */
+	size_t nvenues;
 	char (*nums)[NUM_LEN];
 	size_t nnums;
 };
@@ -59,8 +66,8 @@ static int claim_keys(struct store_conn *c, struct batch *b, struct sql_stmt *st
                       struct tq_error *err)
 {
 	static const char sql[] =
-	    "INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES ($1, $2, $3) "
-	    "ON CONFLICT (key) DO NOTHING RETURNING key";
+	    "INSERT INTO idempotency_keys (venue_id, key, request_hash, created_at) VALUES ($4, "
+	    "$1, $2, $3) ON CONFLICT (venue_id, key) DO NOTHING RETURNING key";
 	size_t i, k = 0;
 
 	st[0] = (struct sql_stmt){c->be->begin_sql, 0, NULL};
@@ -70,11 +77,12 @@ static int claim_keys(struct store_conn *c, struct batch *b, struct sql_stmt *st
 			b->included[i] = 1;
 			continue;
 		}
-		p[3 * k] = r->idem_key;
-		p[3 * k + 1] = r->idem_hash;
-		p[3 * k + 2] = bnum(b, r->now);
+		p[4 * k] = r->idem_key;
+		p[4 * k + 1] = r->idem_hash;
+		p[4 * k + 2] = bnum(b, r->now);
+		p[4 * k + 3] = bnum(b, r->venue_id);
 		b->stmt_req[k] = i;
-		st[1 + k] = (struct sql_stmt){sql, 3, &p[3 * k]};
+		st[1 + k] = (struct sql_stmt){sql, 4, &p[4 * k]};
 		k++;
 	}
 	b->nstmt_req = k;
@@ -83,17 +91,52 @@ static int claim_keys(struct store_conn *c, struct batch *b, struct sql_stmt *st
 	return sql_exec_batch(c, st, (int)(k + 1), claimed_row, b, err);
 }
 
-static bool same_day_queue(const struct issue_req *a, const struct issue_req *b)
-{
-	return strcmp(a->in->queue, b->in->queue) == 0 &&
-	       strcmp(a->business_date, b->business_date) == 0;
-}
-
 static int group_cmp(const struct issue_req *a, const struct issue_req *b)
 {
-	int c = strcmp(a->in->queue, b->in->queue);
+	int c = (a->venue_id > b->venue_id) - (a->venue_id < b->venue_id);
 
+	if (c == 0)
+		c = strcmp(a->in->queue, b->in->queue);
 	return c != 0 ? c : strcmp(a->business_date, b->business_date);
+}
+
+static bool same_day_queue(const struct issue_req *a, const struct issue_req *b)
+{
+	return group_cmp(a, b) == 0;
+}
+
+/* The index of venue in b->venues. */
+static size_t venue_index(const struct batch *b, int venue)
+{
+	size_t j;
+
+	for (j = 0; j < b->nvenues && b->venues[j] != venue; j++)
+		;
+	return j;
+}
+
+/* Lists the venues of the included orders, ascending, with their counts. */
+static void batch_venues(struct batch *b)
+{
+	size_t i, j;
+
+	b->nvenues = 0;
+	for (i = 0; i < b->n; i++) {
+		int v = b->reqs[i]->venue_id;
+		if (!b->included[i])
+			continue;
+		j = venue_index(b, v);
+		if (j == b->nvenues) {
+			for (j = b->nvenues; j > 0 && b->venues[j - 1] > v; j--) {
+				b->venues[j] = b->venues[j - 1];
+				b->vcount[j] = b->vcount[j - 1];
+			}
+			b->venues[j] = v;
+			b->vcount[j] = 0;
+			b->nvenues++;
+		}
+		b->vcount[j]++;
+	}
 }
 
 static int insert_row(void *ctx, int query, int ncols, const char *const *vals)
@@ -101,8 +144,8 @@ static int insert_row(void *ctx, int query, int ncols, const char *const *vals)
 	struct batch *b = ctx;
 	size_t k;
 
-	if (query == (int)b->first_insert - 1 && ncols >= 1) {
-		b->event_last = store_i64(vals[0]); /* the event counter's RETURNING */
+	if ((size_t)query >= b->first_ids && (size_t)query < b->first_insert && ncols >= 1) {
+		b->vlast[query - (int)b->first_ids] = store_i64(vals[0]); /* event ids' RETURNING */
 		return 0;
 	}
 	if ((size_t)query < b->first_insert || ncols < 2)
@@ -119,20 +162,18 @@ static int insert_row(void *ctx, int query, int ncols, const char *const *vals)
  * Step 2: counters, event ids, orders. With begin, the statement list opens
  * the transaction too. A fault injected after the counters splits it.
  */
-static int insert_orders(struct store_conn *c, struct batch *b, size_t count, bool begin,
-                         struct sql_stmt *st, const char **p, struct tq_error *err)
+static int insert_orders(struct store_conn *c, struct batch *b, bool begin, struct sql_stmt *st,
+                         const char **p, struct tq_error *err)
 {
 	static const char counter_sql[] =
-	    "INSERT INTO counters (queue, business_date, last) VALUES ($1, $2, $3) "
-	    "ON CONFLICT (queue, business_date) DO UPDATE SET last = counters.last + excluded.last "
-	    "RETURNING last";
-	static const char events_sql[] = "UPDATE event_counter SET last = last + $1 WHERE one = 1 "
-	                                 "RETURNING last";
+	    "INSERT INTO counters (venue_id, queue, business_date, last) VALUES ($4, $1, $2, $3) "
+	    "ON CONFLICT (venue_id, queue, business_date) DO UPDATE SET last = counters.last + "
+	    "excluded.last RETURNING last";
 	static const char order_sql[] =
-	    "INSERT INTO orders (queue, business_date, sequence, status, items, total, note, "
-	    "created_at, updated_at) SELECT queue, business_date, last - $3, 'PENDING', $4, $5, "
-	    "$6, "
-	    "$7, $7 FROM counters WHERE queue = $1 AND business_date = $2 RETURNING id, sequence";
+	    "INSERT INTO orders (venue_id, queue, business_date, sequence, status, items, total, "
+	    "note, created_at, updated_at) SELECT venue_id, queue, business_date, last - $3, "
+	    "'PENDING', $4, $5, $6, $7, $7 FROM counters WHERE venue_id = $8 AND queue = $1 AND "
+	    "business_date = $2 RETURNING id, sequence";
 	size_t i, j, ns = 0, np = 0, split;
 	int64_t *after = calloc(b->n + 1, sizeof(*after)); /* orders after each in its group */
 	char *counted = calloc(b->n + 1, 1);
@@ -173,13 +214,19 @@ static int insert_orders(struct store_conn *c, struct batch *b, size_t count, bo
 		p[np] = next->in->queue;
 		p[np + 1] = next->business_date;
 		p[np + 2] = bnum(b, group);
-		st[ns++] = (struct sql_stmt){counter_sql, 3, &p[np]};
-		np += 3;
+		p[np + 3] = bnum(b, next->venue_id);
+		st[ns++] = (struct sql_stmt){counter_sql, 4, &p[np]};
+		np += 4;
 	}
 	split = ns;
-	p[np] = bnum(b, (int64_t)count);
-	st[ns++] = (struct sql_stmt){events_sql, 1, &p[np]};
-	np += 1;
+	b->first_ids = ns;
+	for (j = 0; j < b->nvenues; j++) {
+		p[np] = bnum(b, b->venues[j]);
+		p[np + 1] = bnum(b, b->vcount[j]);
+		b->vlast[j] = -1;
+		st[ns++] = (struct sql_stmt){store_event_ids_sql, 2, &p[np]};
+		np += 2;
+	}
 	b->first_insert = ns;
 	b->nstmt_req = 0;
 	for (i = 0; i < b->n; i++) {
@@ -193,9 +240,10 @@ static int insert_orders(struct store_conn *c, struct batch *b, size_t count, bo
 		p[np + 4] = bnum(b, r->in->total);
 		p[np + 5] = r->in->note;
 		p[np + 6] = bnum(b, r->now);
-		st[ns++] = (struct sql_stmt){order_sql, 7, &p[np]};
+		p[np + 7] = bnum(b, r->venue_id);
+		st[ns++] = (struct sql_stmt){order_sql, 8, &p[np]};
 		b->stmt_req[b->nstmt_req++] = i;
-		np += 7;
+		np += 8;
 	}
 	free(after);
 	free(counted);
@@ -211,55 +259,69 @@ static int insert_orders(struct store_conn *c, struct batch *b, size_t count, bo
 		    b->reqs[b->stmt_req[i]]->sequence <= 0)
 			return tq_fail(err, TQ_INTERNAL, "database_error", "",
 			               "an order was not stored");
-	if (b->event_last < (int64_t)count)
-		return tq_fail(err, TQ_INTERNAL, "database_error", "",
-		               "the event counter is missing");
+	for (j = 0; j < b->nvenues; j++)
+		if (b->vlast[j] < b->vcount[j])
+			return tq_fail(err, TQ_INTERNAL, "database_error", "",
+			               "the event counter of venue %d is missing", b->venues[j]);
 	return 0;
 }
 
-/* Step 3: creation events, keys, NOTIFY and COMMIT. */
-static int finish_batch(struct store_conn *c, struct batch *b, size_t count, struct sql_stmt *st,
-                        const char **p, struct tq_error *err)
+/* Step 3: creation events, keys, NOTIFYs and COMMIT. */
+static int finish_batch(struct store_conn *c, struct batch *b, struct sql_stmt *st, const char **p,
+                        struct tq_error *err)
 {
 	static const char events_sql[] =
-	    "INSERT INTO events (id, order_id, kind, status, previous_status, at) "
-	    "VALUES ($1, $2, 'token', 'PENDING', NULL, $3)";
-	static const char keys_sql[] = "UPDATE idempotency_keys SET order_id = $2 WHERE key = $1";
-	static const char print_sql[] =
-	    "INSERT INTO print_jobs (order_id, next_at, queued_at) VALUES ($1, $2, $2)";
+	    "INSERT INTO events (venue_id, id, order_id, kind, status, previous_status, at) "
+	    "VALUES ($1, $2, $3, 'token', 'PENDING', NULL, $4)";
+	static const char keys_sql[] =
+	    "UPDATE idempotency_keys SET order_id = $2 WHERE venue_id = $3 AND key = $1";
+	static const char print_sql[] = "INSERT INTO print_jobs (venue_id, order_id, next_at, "
+	                                "queued_at) VALUES ($1, $2, $3, $3)";
 	static const char commit_sql[] = "COMMIT";
-	int64_t first = b->event_last - (int64_t)count + 1;
-	size_t i, k = 0, ns = 0, np = 0;
+	int64_t *next = calloc(b->nvenues + 1, sizeof(*next)); /* per venue: its next count */
+	size_t i, j, ns = 0, np = 0;
 	bool fail_before_commit = store_fault("after_events");
 
+	if (next == NULL)
+		return tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
+	for (j = 0; j < b->nvenues; j++)
+		next[j] = b->vlast[j] - b->vcount[j] + 1;
 	for (i = 0; i < b->n; i++) {
 		const struct issue_req *r = b->reqs[i];
 		if (!b->included[i])
 			continue;
-		p[np] = bnum(b, first + (int64_t)k++);
-		p[np + 1] = bnum(b, r->order_id);
-		p[np + 2] = bnum(b, r->now);
-		st[ns++] = (struct sql_stmt){events_sql, 3, &p[np]};
-		np += 3;
-		if (r->in->print) { /* the order id and time, as the event has them */
-			p[np] = p[np - 2];
-			p[np + 1] = p[np - 1];
-			st[ns++] = (struct sql_stmt){print_sql, 2, &p[np]};
-			np += 2;
+		j = venue_index(b, r->venue_id);
+		p[np] = bnum(b, r->venue_id);
+		p[np + 1] = bnum(b, store_event_id(r->venue_id, next[j]++));
+		p[np + 2] = bnum(b, r->order_id);
+		p[np + 3] = bnum(b, r->now);
+		st[ns++] = (struct sql_stmt){events_sql, 4, &p[np]};
+		np += 4;
+		if (r->in->print) { /* the venue, order id and time, as the event has them */
+			p[np] = p[np - 4];
+			p[np + 1] = p[np - 2];
+			p[np + 2] = p[np - 1];
+			st[ns++] = (struct sql_stmt){print_sql, 3, &p[np]};
+			np += 3;
 		}
 		if (r->idem_key != NULL) {
 			p[np] = r->idem_key;
 			p[np + 1] = bnum(b, r->order_id);
-			st[ns++] = (struct sql_stmt){keys_sql, 2, &p[np]};
-			np += 2;
+			p[np + 2] = bnum(b, r->venue_id);
+			st[ns++] = (struct sql_stmt){keys_sql, 3, &p[np]};
+			np += 3;
 		}
 	}
-	p[np] = bnum(b, first);
-	p[np + 1] = bnum(b, b->event_last);
-	st[ns++] = (struct sql_stmt){store_outbox_sql, 2, &p[np]};
-	np += 2;
-	if (c->be->notify_sql != NULL)
-		st[ns++] = (struct sql_stmt){c->be->notify_sql, 0, NULL};
+	free(next);
+	for (j = 0; j < b->nvenues; j++) {
+		p[np] = bnum(b, store_event_id(b->venues[j], b->vlast[j] - b->vcount[j] + 1));
+		p[np + 1] = bnum(b, store_event_id(b->venues[j], b->vlast[j]));
+		p[np + 2] = bnum(b, b->venues[j]);
+		st[ns++] = (struct sql_stmt){store_outbox_sql, 3, &p[np]};
+		if (c->be->notify_sql != NULL)
+			st[ns++] = (struct sql_stmt){c->be->notify_sql, 1, &p[np + 2]};
+		np += 3;
+	}
 	if (!fail_before_commit)
 		st[ns++] = (struct sql_stmt){commit_sql, 0, NULL};
 	if (sql_exec_batch(c, st, (int)ns, NULL, NULL, err) != 0)
@@ -272,7 +334,7 @@ static void answer_from_key(struct store_conn *c, struct issue_req *r)
 {
 	char hash[65];
 	int64_t order_id = 0;
-	int found = store_idem_find(c, r->idem_key, hash, &order_id, &r->err);
+	int found = store_idem_find(c, r->venue_id, r->idem_key, hash, &order_id, &r->err);
 
 	if (found < 0) {
 		r->outcome = ISSUE_FAILED;
@@ -305,10 +367,14 @@ int store_issue_batch(struct store_conn *c, struct issue_req *const *reqs, size_
 	b.n = n;
 	b.included = calloc(n + 1, sizeof(*b.included));
 	b.stmt_req = calloc(n + 1, sizeof(*b.stmt_req));
-	b.nums = calloc(6 * n + 8, sizeof(*b.nums));
-	st = calloc(3 * n + 8, sizeof(*st));
-	p = calloc(12 * n + 16, sizeof(*p));
-	if (b.included == NULL || b.stmt_req == NULL || b.nums == NULL || st == NULL || p == NULL) {
+	b.nums = calloc(12 * n + 8, sizeof(*b.nums));
+	b.venues = calloc(n + 1, sizeof(*b.venues));
+	b.vcount = calloc(n + 1, sizeof(*b.vcount));
+	b.vlast = calloc(n + 1, sizeof(*b.vlast));
+	st = calloc(6 * n + 8, sizeof(*st));
+	p = calloc(18 * n + 16, sizeof(*p));
+	if (b.included == NULL || b.stmt_req == NULL || b.nums == NULL || b.venues == NULL ||
+	    b.vcount == NULL || b.vlast == NULL || st == NULL || p == NULL) {
 		tq_fail(err, TQ_INTERNAL, "internal", "", "out of memory");
 		goto out;
 	}
@@ -324,11 +390,12 @@ int store_issue_batch(struct store_conn *c, struct issue_req *const *reqs, size_
 	for (i = 0; i < n; i++)
 		count += (size_t)b.included[i];
 	if (count > 0) {
+		batch_venues(&b);
 		b.nnums = 0;
-		if (insert_orders(c, &b, count, !begun, st, p, err) != 0)
+		if (insert_orders(c, &b, !begun, st, p, err) != 0)
 			goto rollback;
 		b.nnums = 0;
-		if (finish_batch(c, &b, count, st, p, err) != 0)
+		if (finish_batch(c, &b, st, p, err) != 0)
 			goto rollback;
 	} else if (begun && sql_commit(c, err) != 0) {
 		goto rollback;
@@ -351,6 +418,9 @@ out:
 	free(b.included);
 	free(b.stmt_req);
 	free(b.nums);
+	free(b.venues);
+	free(b.vcount);
+	free(b.vlast);
 	free(st);
 	free(p);
 	return rc;
@@ -375,17 +445,18 @@ static int idem_row(void *ctx, int query, int ncols, const char *const *vals)
 	return 0;
 }
 
-int store_idem_find(struct store_conn *c, const char *key, char hash[65], int64_t *order_id,
-                    struct tq_error *err)
+int store_idem_find(struct store_conn *c, int venue, const char *key, char hash[65],
+                    int64_t *order_id, struct tq_error *err)
 {
 	static const char sql[] =
-	    "SELECT request_hash, order_id FROM idempotency_keys WHERE key = $1";
+	    "SELECT request_hash, order_id FROM idempotency_keys WHERE venue_id = $2 AND key = $1";
 	struct idem_row r = {hash, order_id, 0};
-	const char *p[1] = {key};
+	struct numbuf nb;
+	const char *p[2] = {key, store_num(&nb, venue)};
 
 	*order_id = 0;
 	hash[0] = '\0';
-	if (sql_exec(c, sql, 1, p, idem_row, &r, err) != 0)
+	if (sql_exec(c, sql, 2, p, idem_row, &r, err) != 0)
 		return -1;
 	return r.found;
 }

@@ -10,17 +10,18 @@
 
 #include "store/store-internal.h"
 
-int store_key_create(struct store_conn *c, enum role role, const char *label, const char *hash,
-                     int64_t now, int64_t *id, struct tq_error *err)
+int store_key_create(struct store_conn *c, enum role role, int venue, const char *label,
+                     const char *hash, int64_t now, int64_t *id, struct tq_error *err)
 {
 	static const char sql[] =
-	    "INSERT INTO api_keys (role, label, hash, created_at) VALUES ($1, "
-	    "$2, $3, $4) RETURNING id";
-	struct numbuf nb;
-	const char *p[4] = {role_name(role), label, hash, store_num(&nb, now)};
+	    "INSERT INTO api_keys (role, label, hash, created_at, venue_id) VALUES ($1, "
+	    "$2, $3, $4, $5) RETURNING id";
+	struct numbuf nb[2];
+	const char *p[5] = {role_name(role), label, hash, store_num(&nb[0], now),
+	                    venue > 0 ? store_num(&nb[1], venue) : NULL};
 
 	*id = 0;
-	return sql_exec(c, sql, 4, p, store_i64_row, id, err);
+	return sql_exec(c, sql, 5, p, store_i64_row, id, err);
 }
 
 struct key_rows {
@@ -35,7 +36,7 @@ static int key_row(void *ctx, int query, int ncols, const char *const *vals)
 	struct api_key *k;
 
 	(void)query;
-	if (ncols < 6)
+	if (ncols < 7)
 		goto bad;
 	if (array_grow((void **)&r->v, sizeof(*r->v), r->n + 1, &r->cap) != 0)
 		goto bad;
@@ -47,6 +48,7 @@ static int key_row(void *ctx, int query, int ncols, const char *const *vals)
 	k->created_at = store_i64(vals[3]);
 	k->last_used_at = store_i64(vals[4]);
 	k->revoked_at = store_i64(vals[5]);
+	k->venue_id = (int)store_i64(vals[6]);
 	r->n++;
 	return 0;
 bad:
@@ -69,8 +71,8 @@ static int keys_query(struct store_conn *c, const char *sql, int np, const char 
 
 int store_key_list(struct store_conn *c, struct api_key **out, size_t *n, struct tq_error *err)
 {
-	static const char sql[] = "SELECT id, role, label, created_at, last_used_at, revoked_at "
-	                          "FROM api_keys ORDER BY id";
+	static const char sql[] = "SELECT id, role, label, created_at, last_used_at, revoked_at, "
+	                          "venue_id FROM api_keys ORDER BY id";
 	struct key_rows r = {0};
 
 	*out = NULL;
@@ -93,8 +95,8 @@ int store_key_revoke(struct store_conn *c, int64_t id, int64_t now, struct tq_er
 int store_key_find(struct store_conn *c, const char *hash, struct api_key *out,
                    struct tq_error *err)
 {
-	static const char sql[] = "SELECT id, role, label, created_at, last_used_at, revoked_at "
-	                          "FROM api_keys WHERE hash = $1 AND revoked_at IS NULL";
+	static const char sql[] = "SELECT id, role, label, created_at, last_used_at, revoked_at, "
+	                          "venue_id FROM api_keys WHERE hash = $1 AND revoked_at IS NULL";
 	struct key_rows r = {0};
 	const char *p[1] = {hash};
 

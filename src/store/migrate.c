@@ -118,6 +118,32 @@ int migrate_history_exists(struct store_conn *c, bool *exists, struct tq_error *
  * already taken in the database by something that is not tokenq's (another
  * program sharing the database), naming it, before anything is written.
  */
+/* Whether sql drops name (DROP TABLE/INDEX name;) before at, where it is made again. */
+static bool dropped_first(const char *sql, const char *at, const char *name)
+{
+	static const char *const kinds[] = {"DROP TABLE ", "DROP INDEX "};
+	size_t k, n = strlen(name);
+
+	for (k = 0; k < 2; k++) {
+		const char *p = sql;
+		while ((p = strstr(p, kinds[k])) != NULL && p < at) {
+			p += strlen(kinds[k]);
+			if (strncmp(p, name, n) == 0 && p[n] == ';')
+				return true;
+		}
+	}
+	return false;
+}
+
+static int fk_row(void *ctx, int query, int ncols, const char *const *vals)
+{
+	(void)query;
+	(void)ncols;
+	(void)vals;
+	(*(int *)ctx)++;
+	return 0;
+}
+
 static int check_names_free(struct store_conn *c, const struct builtin *m, struct tq_error *err)
 {
 	static const char *const kinds[] = {"CREATE TABLE ", "CREATE INDEX ",
@@ -138,6 +164,8 @@ static int check_names_free(struct store_conn *c, const struct builtin *m, struc
 				continue;
 			memcpy(name, p, n);
 			name[n] = '\0';
+			if (dropped_first(m->sql, p, name))
+				continue;
 			if (sql_relation_exists(c, name, &exists, err) != 0)
 				return -1;
 			if (exists)
@@ -247,13 +275,17 @@ static int apply_one(struct store_conn *c, const struct builtin *m, int *applied
 
 	snprintf(version, sizeof(version), "%d", m->version);
 	format_rfc3339(now_ms(), at);
-	if (sql_begin(c, true, err) != 0)
+	if (c->be->fk_off != NULL && sql_script(c, c->be->fk_off, err) != 0)
 		return -1;
+	if (sql_begin(c, true, err) != 0)
+		goto fk_on;
 	if (sql_script(c, history_sql, err) != 0 ||
 	    sql_exec(c, check_sql, 1, p, applied_row, &done, err) != 0)
 		goto fail;
 	if (done) {
 		sql_rollback(c);
+		if (c->be->fk_on != NULL && sql_script(c, c->be->fk_on, err) != 0)
+			return -1;
 		return 0;
 	}
 	if (check_names_free(c, m, err) != 0)
@@ -266,13 +298,31 @@ static int apply_one(struct store_conn *c, const struct builtin *m, int *applied
 		        detail);
 		goto fail;
 	}
+	if (c->be->fk_check != NULL) {
+		int bad = 0;
+		if (sql_exec(c, c->be->fk_check, 0, NULL, fk_row, &bad, err) != 0)
+			goto fail;
+		if (bad > 0) {
+			tq_fail(err, TQ_INTERNAL, "migration_failed", "",
+			        "migration %04d_%s failed: %d rows would break a foreign key",
+			        m->version, m->name, bad);
+			goto fail;
+		}
+	}
 	if (sql_exec(c, insert_sql, 4, p, NULL, NULL, err) != 0 || sql_commit(c, err) != 0)
 		goto fail;
 	(*applied)++;
 	log_info("msg=\"applied migration\" version=%d name=%s", m->version, m->name);
+	if (c->be->fk_on != NULL && sql_script(c, c->be->fk_on, err) != 0)
+		return -1;
 	return 0;
 fail:
 	sql_rollback(c);
+fk_on:
+	if (c->be->fk_on != NULL) {
+		struct tq_error ignored;
+		sql_script(c, c->be->fk_on, &ignored);
+	}
 	return -1;
 }
 

@@ -10,72 +10,78 @@
 
 #include "store/store-internal.h"
 
-int store_get_order(struct store_conn *c, int64_t id, struct order *out, struct tq_error *err)
+int store_get_order(struct store_conn *c, int venue, int64_t id, struct order *out,
+                    struct tq_error *err)
 {
-	static const char sql[] = "SELECT " ORDER_COLS " FROM orders WHERE id = $1";
-	struct numbuf nb;
-	const char *p[1] = {store_num(&nb, id)};
+	static const char sql[] =
+	    "SELECT " ORDER_COLS " FROM orders WHERE venue_id = $1 AND id = $2";
+	struct numbuf nb[2];
+	const char *p[2] = {store_num(&nb[0], venue), store_num(&nb[1], id)};
 
-	return store_one_order(c, sql, 1, p, out, err);
+	return store_one_order(c, sql, 2, p, out, err);
 }
 
-static int record_event(struct store_conn *c, int64_t order_id, const char *kind,
+static int record_event(struct store_conn *c, int venue, int64_t order_id, const char *kind,
                         const char *status, const char *previous, int64_t now, struct tq_error *err)
 {
 	static const char sql[] =
-	    "INSERT INTO events (id, order_id, kind, status, previous_status, "
-	    "at) VALUES ($1, $2, $3, $4, $5, $6)";
-	struct numbuf nb[3];
-	int64_t id = 0;
-	const char *p[6];
+	    "INSERT INTO events (venue_id, id, order_id, kind, status, previous_status, "
+	    "at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+	struct numbuf nb[4];
+	int64_t count = 0;
+	const char *p[7];
 
-	if (store_take_event_ids(c, 1, &id, err) != 0)
+	if (store_take_event_ids(c, venue, 1, &count, err) != 0)
 		return -1;
-	p[0] = store_num(&nb[0], id);
-	p[1] = store_num(&nb[1], order_id);
-	p[2] = kind;
-	p[3] = status;
-	p[4] = previous;
-	p[5] = store_num(&nb[2], now);
-	if (sql_exec(c, sql, 6, p, NULL, NULL, err) != 0)
+	p[0] = store_num(&nb[0], venue);
+	p[1] = store_num(&nb[1], store_event_id(venue, count));
+	p[2] = store_num(&nb[2], order_id);
+	p[3] = kind;
+	p[4] = status;
+	p[5] = previous;
+	p[6] = store_num(&nb[3], now);
+	if (sql_exec(c, sql, 7, p, NULL, NULL, err) != 0)
 		return -1;
-	return sql_exec(c, store_outbox_sql, 2, (const char *const[]){p[0], p[0]}, NULL, NULL, err);
+	return sql_exec(c, store_outbox_sql, 3, (const char *const[]){p[1], p[1], p[0]}, NULL, NULL,
+	                err);
 }
 
-int store_record_change(struct store_conn *c, int64_t id, enum order_status from,
+int store_record_change(struct store_conn *c, int venue, int64_t id, enum order_status from,
                         enum order_status to, bool recall, int64_t now, struct order *out,
                         struct tq_error *err)
 {
 	static const char move_sql[] =
-	    "UPDATE orders SET status = $2, updated_at = $3, ready_at = CASE WHEN $2 = 'READY' AND "
-	    "ready_at IS NULL THEN $3 ELSE ready_at END WHERE id = $1 AND status = $4 "
-	    "RETURNING " ORDER_COLS;
-	static const char recall_sql[] = "UPDATE orders SET updated_at = $2 WHERE id = $1 AND "
-	                                 "status = $3 RETURNING " ORDER_COLS;
-	struct numbuf nb[2];
-	const char *p[4];
+	    "UPDATE orders SET status = $3, updated_at = $4, ready_at = CASE WHEN $3 = 'READY' AND "
+	    "ready_at IS NULL THEN $4 ELSE ready_at END WHERE venue_id = $1 AND id = $2 AND "
+	    "status = $5 RETURNING " ORDER_COLS;
+	static const char recall_sql[] =
+	    "UPDATE orders SET updated_at = $3 WHERE venue_id = $1 AND "
+	    "id = $2 AND status = $4 RETURNING " ORDER_COLS;
+	struct numbuf nb[3];
+	const char *p[5];
 	int rc;
 
 	if (sql_begin(c, true, err) != 0)
 		return -1;
-	p[0] = store_num(&nb[0], id);
+	p[0] = store_num(&nb[0], venue);
+	p[1] = store_num(&nb[1], id);
 	if (recall) {
-		p[1] = store_num(&nb[1], now);
-		p[2] = status_name(from);
-		rc = store_one_order(c, recall_sql, 3, p, out, err);
-	} else {
-		p[1] = status_name(to);
-		p[2] = store_num(&nb[1], now);
+		p[2] = store_num(&nb[2], now);
 		p[3] = status_name(from);
-		rc = store_one_order(c, move_sql, 4, p, out, err);
+		rc = store_one_order(c, recall_sql, 4, p, out, err);
+	} else {
+		p[2] = status_name(to);
+		p[3] = store_num(&nb[2], now);
+		p[4] = status_name(from);
+		rc = store_one_order(c, move_sql, 5, p, out, err);
 	}
 	if (rc != 0) {
 		sql_rollback(c);
 		return err->status == TQ_NOT_FOUND ? 1 : -1;
 	}
-	if (record_event(c, id, recall ? "recall" : "token", status_name(out->status),
+	if (record_event(c, venue, id, recall ? "recall" : "token", status_name(out->status),
 	                 status_name(from), now, err) != 0 ||
-	    sql_notify(c, err) != 0) {
+	    sql_notify(c, venue, err) != 0) {
 		order_release(out);
 		sql_rollback(c);
 		return -1;
@@ -92,10 +98,10 @@ int store_list_orders(struct store_conn *c, const struct order_filter *f, struct
 {
 	static const char sql[] = "SELECT " ORDER_COLS " FROM orders WHERE business_date = $1 AND "
 	                          "($2 = '' OR queue = $2) AND status IN ($3, $4, $5, $6, $7) AND "
-	                          "id > $8 ORDER BY id LIMIT $9";
+	                          "id > $8 AND venue_id = $10 ORDER BY id LIMIT $9";
 	struct order_rows r = {0};
-	struct numbuf nb[2];
-	const char *p[9];
+	struct numbuf nb[3];
+	const char *p[10];
 	int i, k = 0;
 
 	*out = NULL;
@@ -109,7 +115,8 @@ int store_list_orders(struct store_conn *c, const struct order_filter *f, struct
 		p[2 + k++] = "";
 	p[7] = store_num(&nb[0], f->after_id);
 	p[8] = store_num(&nb[1], f->limit);
-	if (sql_exec(c, sql, 9, p, store_order_row, &r, err) != 0 || r.bad) {
+	p[9] = store_num(&nb[2], f->venue_id);
+	if (sql_exec(c, sql, 10, p, store_order_row, &r, err) != 0 || r.bad) {
 		if (r.bad)
 			tq_fail(err, TQ_INTERNAL, "database_error", "", "an order row is damaged");
 		store_order_rows_free(&r);
@@ -120,15 +127,15 @@ int store_list_orders(struct store_conn *c, const struct order_filter *f, struct
 	return 0;
 }
 
-int store_find_token(struct store_conn *c, const char *queue, const char *date, int64_t seq,
-                     struct order *out, struct tq_error *err)
+int store_find_token(struct store_conn *c, int venue, const char *queue, const char *date,
+                     int64_t seq, struct order *out, struct tq_error *err)
 {
-	static const char sql[] = "SELECT " ORDER_COLS " FROM orders WHERE queue = $1 AND "
-	                          "business_date = $2 AND sequence = $3";
-	struct numbuf nb;
-	const char *p[3] = {queue, date, store_num(&nb, seq)};
+	static const char sql[] = "SELECT " ORDER_COLS " FROM orders WHERE venue_id = $4 AND "
+	                          "queue = $1 AND business_date = $2 AND sequence = $3";
+	struct numbuf nb[2];
+	const char *p[4] = {queue, date, store_num(&nb[0], seq), store_num(&nb[1], venue)};
 
-	if (store_one_order(c, sql, 3, p, out, err) != 0) {
+	if (store_one_order(c, sql, 4, p, out, err) != 0) {
 		if (err->status == TQ_NOT_FOUND)
 			tq_fail(err, TQ_NOT_FOUND, "not_found", "", "no such token on %s", date);
 		return -1;
@@ -140,13 +147,14 @@ int store_count_ahead(struct store_conn *c, const struct order *o, int64_t *ahea
                       struct tq_error *err)
 {
 	static const char sql[] =
-	    "SELECT count(*) FROM orders WHERE queue = $1 AND business_date = "
+	    "SELECT count(*) FROM orders WHERE venue_id = $4 AND queue = $1 AND business_date = "
 	    "$2 AND sequence < $3 AND status IN ('PENDING', 'PREPARING')";
-	struct numbuf nb;
-	const char *p[3] = {o->queue, o->business_date, store_num(&nb, o->sequence)};
+	struct numbuf nb[2];
+	const char *p[4] = {o->queue, o->business_date, store_num(&nb[0], o->sequence),
+	                    store_num(&nb[1], o->venue_id)};
 
 	*ahead = 0;
-	return sql_exec(c, sql, 3, p, store_i64_row, ahead, err);
+	return sql_exec(c, sql, 4, p, store_i64_row, ahead, err);
 }
 
 struct prep_rows {
@@ -174,20 +182,21 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int store_recent_pace(struct store_conn *c, const char *queue, const char *date, struct pace *out,
-                      struct tq_error *err)
+int store_recent_pace(struct store_conn *c, int venue, const char *queue, const char *date,
+                      struct pace *out, struct tq_error *err)
 {
 	static const char sql[] =
-	    "SELECT ready_at - created_at, ready_at FROM orders WHERE queue = "
+	    "SELECT ready_at - created_at, ready_at FROM orders WHERE venue_id = $3 AND queue = "
 	    "$1 AND business_date = $2 AND ready_at IS NOT NULL ORDER BY "
 	    "ready_at DESC LIMIT 20";
 	struct prep_rows r;
-	const char *p[2] = {queue, date};
+	struct numbuf nb;
+	const char *p[3] = {queue, date, store_num(&nb, venue)};
 	int i;
 
 	memset(&r, 0, sizeof(r));
 	out->prep_seconds = out->gap_seconds = -1;
-	if (sql_exec(c, sql, 2, p, prep_row, &r, err) != 0)
+	if (sql_exec(c, sql, 3, p, prep_row, &r, err) != 0)
 		return -1;
 	if (r.n > 0) {
 		qsort(r.prep, (size_t)r.n, sizeof(r.prep[0]), cmp_i64);

@@ -17,6 +17,7 @@ enum print_state { PRINT_QUEUED = 0, PRINT_PRINTED = 1 };
 
 struct print_job {
 	int64_t id;
+	int venue_id;
 	int64_t order_id;
 	enum print_state state;
 	int attempts;
@@ -26,11 +27,11 @@ struct print_job {
 };
 
 /* Queues a print of order order_id's ticket: TQ_NOT_FOUND when there is no such order. */
-int store_print_enqueue(struct store_conn *c, int64_t order_id, int64_t now, struct print_job *out,
-                        struct tq_error *err);
+int store_print_enqueue(struct store_conn *c, int venue, int64_t order_id, int64_t now,
+                        struct print_job *out, struct tq_error *err);
 
 /* The order's latest job: 1 and *out, or 0 when it was never queued. */
-int store_print_latest(struct store_conn *c, int64_t order_id, struct print_job *out,
+int store_print_latest(struct store_conn *c, int venue, int64_t order_id, struct print_job *out,
                        struct tq_error *err);
 
 /*
@@ -42,7 +43,7 @@ int store_print_claim(struct store_conn *c, int64_t now, int64_t lease_ms, struc
                       struct tq_error *err);
 
 /* What became of a claimed job's try: printed, or not (error, next try at next_at). */
-int store_print_record(struct store_conn *c, int64_t id, bool printed, const char *error,
+int store_print_record(struct store_conn *c, int venue, int64_t id, bool printed, const char *error,
                        int64_t now, int64_t next_at, struct tq_error *err);
 
 #endif

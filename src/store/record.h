@@ -34,6 +34,7 @@ void order_input_release(struct order_input *in);
 /* A stored order, as the store reads it back. Free with order_release. */
 struct order {
 	int64_t id;
+	int venue_id;
 	char queue[4];
 	char business_date[BIZDATE_LEN];
 	int64_t sequence;
@@ -58,6 +59,7 @@ enum event_kind { EV_TOKEN, EV_RECALL };
 
 struct event {
 	int64_t id;
+	int venue_id;
 	enum event_kind kind;
 	int64_t order_id;
 	char queue[4];
@@ -75,11 +77,37 @@ int role_parse(const char *name, enum role *out);
 
 struct api_key {
 	int64_t id;
+	int venue_id; /* 0: a key of every venue */
 	enum role role;
 	char label[256];
 	int64_t created_at;
 	int64_t last_used_at; /* 0 when never */
 	int64_t revoked_at;   /* 0 when active */
+};
+
+/*
+ * A venue as stored: its slug, names and settings as text, checked by the
+ * domain (domain/venue.h) before they are written. queues and counters are
+ * specs as TOKENQ_QUEUES and TOKENQ_COUNTERS take them; timezone "" is the
+ * system's zone. The logo is base64 text with its media type.
+ */
+#define VENUE_SLUG_MAX   32
+#define VENUE_QUEUES_MAX 6144
+
+struct venue_row {
+	int id;
+	char slug[VENUE_SLUG_MAX + 1];
+	char name[324]; /* up to 80 code points */
+	char timezone[256];
+	int day_start; /* minutes after local midnight */
+	char queues[VENUE_QUEUES_MAX];
+	int digits;
+	char counters[2048];
+	char language[36]; /* BCP 47, or "" */
+	char currency[4];
+	char accent[8];     /* "#rrggbb", or "" */
+	char logo_type[32]; /* "" without a logo */
+	int64_t created_at, updated_at;
 };
 
 #endif

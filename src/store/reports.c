@@ -81,17 +81,19 @@ static int64_t rank_seconds(const int64_t *sorted, size_t n, unsigned p)
 	return (sorted[rank - 1] + 500) / 1000;
 }
 
-int reports_day_stats(struct store_conn *c, const char *date, const char *queue,
+int reports_day_stats(struct store_conn *c, int venue, const char *date, const char *queue,
                       const struct tz *zone, struct day_stats *out, struct tq_error *err)
 {
-	static const char sql[] = "SELECT status, total, created_at, ready_at FROM orders WHERE "
-	                          "business_date = $1 AND ($2 = '' OR queue = $2)";
-	const char *p[2] = {date, queue ? queue : ""};
+	static const char sql[] =
+	    "SELECT status, total, created_at, ready_at FROM orders WHERE "
+	    "venue_id = $3 AND business_date = $1 AND ($2 = '' OR queue = $2)";
+	struct numbuf nb;
+	const char *p[3] = {date, queue ? queue : "", store_num(&nb, venue)};
 	struct stats_rows r = {out, zone ? zone : tz_utc(), NULL, 0, 0, 0};
 
 	memset(out, 0, sizeof(*out));
 	out->prep_p50 = out->prep_p90 = out->prep_max = -1;
-	if (sql_exec(c, sql, 2, p, stats_row, &r, err) != 0)
+	if (sql_exec(c, sql, 3, p, stats_row, &r, err) != 0)
 		goto fail;
 	if (r.bad) {
 		if (r.bad == 2)
@@ -119,38 +121,53 @@ fail:
 
 /* clang-format off */
 const struct reports_table reports_tables[] = {
-	{"orders", "orders", 11, 1, {"0", NULL},
-	 "SELECT id, queue, business_date, sequence, status, items, total, note, created_at, "
-	 "updated_at, ready_at FROM orders WHERE id > $1 ORDER BY id LIMIT $2",
-	 "INSERT INTO orders (id, queue, business_date, sequence, status, items, total, note, "
-	 "created_at, updated_at, ready_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	{"venues", "venues", 15, 1, {"0", NULL},
+	 "SELECT id, slug, name, timezone, day_start, queues, digits, counters, language, "
+	 "currency, accent, logo, logo_type, created_at, updated_at FROM venues WHERE id > $1 "
+	 "ORDER BY id LIMIT $2",
+	 "INSERT INTO venues (id, slug, name, timezone, day_start, queues, digits, counters, "
+	 "language, currency, accent, logo, logo_type, created_at, updated_at) VALUES ($1, $2, $3, "
+	 "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO UPDATE SET "
+	 "slug = excluded.slug, name = excluded.name, timezone = excluded.timezone, day_start = "
+	 "excluded.day_start, queues = excluded.queues, digits = excluded.digits, counters = "
+	 "excluded.counters, language = excluded.language, currency = excluded.currency, accent = "
+	 "excluded.accent, logo = excluded.logo, logo_type = excluded.logo_type, created_at = "
+	 "excluded.created_at, updated_at = excluded.updated_at",
+	 "SELECT count(*) FROM venues",
+	 "SELECT count(*) FROM venues WHERE id <> 1", false},
+	{"orders", "orders", 12, 1, {"0", NULL},
+	 "SELECT id, venue_id, queue, business_date, sequence, status, items, total, note, "
+	 "created_at, updated_at, ready_at FROM orders WHERE id > $1 ORDER BY id LIMIT $2",
+	 "INSERT INTO orders (id, venue_id, queue, business_date, sequence, status, items, total, "
+	 "note, created_at, updated_at, ready_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+	 "$11, $12)",
 	 "SELECT count(*) FROM orders",
 	 "SELECT count(*) FROM orders", false},
-	{"events", "events", 6, 1, {"0", NULL},
-	 "SELECT id, order_id, kind, status, previous_status, at FROM events WHERE id > $1 "
-	 "ORDER BY id LIMIT $2",
-	 "INSERT INTO events (id, order_id, kind, status, previous_status, at) VALUES ($1, $2, "
-	 "$3, $4, $5, $6)",
+	{"events", "events", 7, 1, {"0", NULL},
+	 "SELECT id, venue_id, order_id, kind, status, previous_status, at FROM events WHERE id > "
+	 "$1 ORDER BY id LIMIT $2",
+	 "INSERT INTO events (id, venue_id, order_id, kind, status, previous_status, at) VALUES "
+	 "($1, $2, $3, $4, $5, $6, $7)",
 	 "SELECT count(*) FROM events",
 	 "SELECT count(*) FROM events", false},
-	{"idempotency_keys", "idempotency records", 4, 1, {"", NULL},
-	 "SELECT key, request_hash, order_id, created_at FROM idempotency_keys WHERE key > $1 "
-	 "ORDER BY key LIMIT $2",
-	 "INSERT INTO idempotency_keys (key, request_hash, order_id, created_at) VALUES ($1, $2, "
-	 "$3, $4)",
+	{"idempotency_keys", "idempotency records", 5, 2, {"0", ""},
+	 "SELECT venue_id, key, request_hash, order_id, created_at FROM idempotency_keys WHERE "
+	 "(venue_id, key) > ($1, $2) ORDER BY venue_id, key LIMIT $3",
+	 "INSERT INTO idempotency_keys (venue_id, key, request_hash, order_id, created_at) VALUES "
+	 "($1, $2, $3, $4, $5)",
 	 "SELECT count(*) FROM idempotency_keys",
 	 "SELECT count(*) FROM idempotency_keys", false},
-	{"counters", "counters", 3, 2, {"", ""},
-	 "SELECT queue, business_date, last FROM counters WHERE (queue, business_date) > ($1, $2) "
-	 "ORDER BY queue, business_date LIMIT $3",
-	 "INSERT INTO counters (queue, business_date, last) VALUES ($1, $2, $3)",
+	{"counters", "counters", 4, 3, {"0", "", ""},
+	 "SELECT venue_id, queue, business_date, last FROM counters WHERE (venue_id, queue, "
+	 "business_date) > ($1, $2, $3) ORDER BY venue_id, queue, business_date LIMIT $4",
+	 "INSERT INTO counters (venue_id, queue, business_date, last) VALUES ($1, $2, $3, $4)",
 	 "SELECT count(*) FROM counters",
 	 "SELECT count(*) FROM counters", false},
-	{"api_keys", "keys", 7, 1, {"0", NULL},
-	 "SELECT id, role, label, hash, created_at, last_used_at, revoked_at FROM api_keys WHERE "
-	 "id > $1 ORDER BY id LIMIT $2",
-	 "INSERT INTO api_keys (id, role, label, hash, created_at, last_used_at, revoked_at) "
-	 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	{"api_keys", "keys", 8, 1, {"0", NULL},
+	 "SELECT id, role, label, hash, created_at, last_used_at, revoked_at, venue_id FROM "
+	 "api_keys WHERE id > $1 ORDER BY id LIMIT $2",
+	 "INSERT INTO api_keys (id, role, label, hash, created_at, last_used_at, revoked_at, "
+	 "venue_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 	 "SELECT count(*) FROM api_keys",
 	 "SELECT count(*) FROM api_keys", false},
 	{"webhook_endpoints", "webhook endpoints", 9, 1, {"0", NULL},
@@ -161,35 +178,38 @@ const struct reports_table reports_tables[] = {
 	 "SELECT count(*) FROM webhook_endpoints",
 	 "SELECT count(*) FROM webhook_endpoints", false},
 	/* A delivery leased by a server on the source is free again on the target. */
-	{"webhook_deliveries", "webhook deliveries", 9, 1, {"0", NULL},
-	 "SELECT id, endpoint_id, event_id, state, attempts, next_at, first_try_at, 0, done_at "
-	 "FROM webhook_deliveries WHERE id > $1 ORDER BY id LIMIT $2",
-	 "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, state, attempts, next_at, "
-	 "first_try_at, lease_until, done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	{"webhook_deliveries", "webhook deliveries", 10, 1, {"0", NULL},
+	 "SELECT id, venue_id, endpoint_id, event_id, state, attempts, next_at, first_try_at, 0, "
+	 "done_at FROM webhook_deliveries WHERE id > $1 ORDER BY id LIMIT $2",
+	 "INSERT INTO webhook_deliveries (id, venue_id, endpoint_id, event_id, state, attempts, "
+	 "next_at, first_try_at, lease_until, done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	 "$10)",
 	 "SELECT count(*) FROM webhook_deliveries",
 	 "SELECT count(*) FROM webhook_deliveries", false},
-	{"webhook_attempts", "webhook attempts", 7, 2, {"0", "0"},
-	 "SELECT delivery_id, attempt, started_at, duration_ms, status, error, response FROM "
-	 "webhook_attempts WHERE (delivery_id, attempt) > ($1, $2) ORDER BY delivery_id, attempt "
-	 "LIMIT $3",
-	 "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, status, "
-	 "error, response) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	{"webhook_attempts", "webhook attempts", 8, 2, {"0", "0"},
+	 "SELECT delivery_id, attempt, venue_id, started_at, duration_ms, status, error, response "
+	 "FROM webhook_attempts WHERE (delivery_id, attempt) > ($1, $2) ORDER BY delivery_id, "
+	 "attempt LIMIT $3",
+	 "INSERT INTO webhook_attempts (delivery_id, attempt, venue_id, started_at, duration_ms, "
+	 "status, error, response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 	 "SELECT count(*) FROM webhook_attempts",
 	 "SELECT count(*) FROM webhook_attempts", false},
 	/* A job leased by a server on the source is free again on the target. */
-	{"print_jobs", "print jobs", 9, 1, {"0", NULL},
-	 "SELECT id, order_id, state, attempts, last_error, next_at, 0, queued_at, printed_at "
-	 "FROM print_jobs WHERE id > $1 ORDER BY id LIMIT $2",
-	 "INSERT INTO print_jobs (id, order_id, state, attempts, last_error, next_at, lease_until, "
-	 "queued_at, printed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	{"print_jobs", "print jobs", 10, 1, {"0", NULL},
+	 "SELECT id, venue_id, order_id, state, attempts, last_error, next_at, 0, queued_at, "
+	 "printed_at FROM print_jobs WHERE id > $1 ORDER BY id LIMIT $2",
+	 "INSERT INTO print_jobs (id, venue_id, order_id, state, attempts, last_error, next_at, "
+	 "lease_until, queued_at, printed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 	 "SELECT count(*) FROM print_jobs",
 	 "SELECT count(*) FROM print_jobs", false},
-	/* One row, made by the first migration: the copy sets its value. */
-	{"event_counter", "event counter", 2, 1, {"0", NULL},
-	 "SELECT one, last FROM event_counter WHERE one > $1 ORDER BY one LIMIT $2",
-	 "UPDATE event_counter SET last = $2 WHERE one = $1",
-	 "SELECT count(*) FROM event_counter",
-	 "SELECT count(*) FROM event_counter WHERE last <> 0", false},
+	/* Main's row is made by the migration: the copy sets its value. */
+	{"event_counters", "event counters", 3, 1, {"0", NULL},
+	 "SELECT venue_id, last, last_id FROM event_counters WHERE venue_id > $1 ORDER BY venue_id "
+	 "LIMIT $2",
+	 "INSERT INTO event_counters (venue_id, last, last_id) VALUES ($1, $2, $3) ON CONFLICT "
+	 "(venue_id) DO UPDATE SET last = excluded.last, last_id = excluded.last_id",
+	 "SELECT count(*) FROM event_counters",
+	 "SELECT count(*) FROM event_counters WHERE last <> 0", false},
 	/* Written by migrating the target; between databases of one kind the
 	 * copy keeps the source's names, checksums and times. */
 	{"schema_migrations", "migrations", 4, 1, {"0", NULL},
@@ -278,7 +298,7 @@ int reports_page(struct store_conn *c, const struct reports_table *t, const char
                  int limit, struct reports_rows *out, struct tq_error *err)
 {
 	struct page_ctx pc = {{t->ncols, 0, 0, NULL}, 0};
-	const char *p[3];
+	const char *p[4];
 	char lim[24];
 	int i;
 

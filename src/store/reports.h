@@ -30,7 +30,7 @@ struct day_stats {
 };
 
 /* The report for business date date and queue (NULL for all), read in one statement. */
-int reports_day_stats(struct store_conn *c, const char *date, const char *queue,
+int reports_day_stats(struct store_conn *c, int venue, const char *date, const char *queue,
                       const struct tz *zone, struct day_stats *out, struct tq_error *err);
 
 /* ---- copying tables ---- */
@@ -45,7 +45,7 @@ struct reports_table {
 	const char *label; /* what its rows are, for people: "orders", "keys" */
 	int ncols;
 	int nkey;
-	const char *start[2]; /* key values below every real key */
+	const char *start[3]; /* key values below every real key */
 	const char *page_sql; /* params: the nkey key values to start after, then a limit */
 	const char *write_sql;
 	const char *count_sql;

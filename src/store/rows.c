@@ -31,8 +31,6 @@ const char *store_num(struct numbuf *b, int64_t v)
 	return b->s;
 }
 
-/* Takes n event ids (the last write before commit); returns the first. */
-
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -58,6 +56,7 @@ static int parse_order(const char *const *v, struct order *o)
 	o->created_at = store_i64(v[8]);
 	o->updated_at = store_i64(v[9]);
 	o->ready_at = store_i64(v[10]);
+	o->venue_id = (int)store_i64(v[11]);
 	return o->items_json == NULL ? -1 : 0;
 }
 
@@ -66,7 +65,7 @@ int store_order_row(void *ctx, int query, int ncols, const char *const *vals)
 	struct order_rows *r = ctx;
 
 	(void)query;
-	if (ncols < 11) {
+	if (ncols < 12) {
 		r->bad = 1;
 		return 1;
 	}

@@ -105,11 +105,14 @@ int sql_relation_exists(struct store_conn *c, const char *name, bool *exists, st
 	return c->be->relation_exists(c->db, name, exists, err);
 }
 
-int sql_notify(struct store_conn *c, struct tq_error *err)
+int sql_notify(struct store_conn *c, int venue, struct tq_error *err)
 {
+	struct numbuf nb;
+	const char *p[1] = {store_num(&nb, venue)};
+
 	if (c->be->notify_sql == NULL)
 		return 0;
-	return sql_exec(c, c->be->notify_sql, 0, NULL, NULL, NULL, err);
+	return sql_exec(c, c->be->notify_sql, 1, p, NULL, NULL, err);
 }
 
 bool sql_has(struct store_conn *c, unsigned f)

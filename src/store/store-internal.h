@@ -73,17 +73,25 @@ struct sql_backend {
 	/* Whether a table, index or sequence of this name exists where tokenq
 	 * creates its own (PostgreSQL: the current schema). */
 	int (*relation_exists)(void *db, const char *name, bool *exists, struct tq_error *err);
+	/* Migrations that rebuild a table (SQLite cannot alter a constraint)
+	 * run with foreign keys off: fk_off before the migration's transaction,
+	 * fk_check (rows are violations) before its commit, fk_on after it.
+	 * NULL where the backend alters constraints in place. */
+	const char *fk_off, *fk_check, *fk_on;
 	/* A statement run in each event-writing transaction to wake other
-	 * servers (PostgreSQL NOTIFY), or NULL. Takes no parameters. */
+	 * servers (PostgreSQL NOTIFY), or NULL; its one parameter is the venue
+	 * whose events were written. settings_notify_sql, without parameters,
+	 * is run by each change of a venue's settings. */
 	const char *notify_sql;
+	const char *settings_notify_sql;
 
 	/* With STORE_LISTEN: a dedicated connection that hears other servers'
 	 * commits. listen_fd is the socket to poll; listen_drain consumes what
-	 * arrived and returns how many notifications, or -1 when the connection
-	 * is lost (close it and listen again). */
+	 * arrived, telling heard() of each, and returns how many notifications,
+	 * or -1 when the connection is lost (close it and listen again). */
 	int (*listen)(const char *url, void **l, struct tq_error *err);
 	int (*listen_fd)(void *l);
-	int (*listen_drain)(void *l);
+	int (*listen_drain)(void *l, store_heard_fn heard, void *ctx);
 	void (*listen_close)(void *l);
 
 	/* A consistent copy of the database at url into the file path (which
@@ -136,7 +144,7 @@ void sql_unlock_migrations(struct store_conn *c);
 int sql_count_tables(struct store_conn *c, int *n, struct tq_error *err);
 int sql_relation_exists(struct store_conn *c, const char *name, bool *exists, struct tq_error *err);
 /* Runs the backend's NOTIFY statement, when it has one. */
-int sql_notify(struct store_conn *c, struct tq_error *err);
+int sql_notify(struct store_conn *c, int venue, struct tq_error *err);
 /* Whether the connection's backend has STORE_* feature f. */
 bool sql_has(struct store_conn *c, unsigned f);
 
@@ -171,11 +179,11 @@ enum event_kind store_event_kind(const char *s);
 
 #define ORDER_COLS                                                                                 \
 	"id, queue, business_date, sequence, status, items, total, note, created_at, updated_at, " \
-	"ready_at"
+	"ready_at, venue_id"
 
 #define EVENT_COLS                                                                                 \
 	"e.id, e.kind, e.order_id, o.queue, o.business_date, o.sequence, e.status, "               \
-	"e.previous_status, e.at"
+	"e.previous_status, e.at, e.venue_id"
 
 /* A row callback collecting orders (ORDER_COLS) into an order_rows. */
 struct order_rows {
@@ -191,9 +199,13 @@ int store_one_order(struct store_conn *c, const char *sql, int n, const char *co
 
 /* ---- events (events.c), for the files that write them ---- */
 
-/* Takes n event ids (the last write before commit); returns the first. */
-int store_take_event_ids(struct store_conn *c, int64_t n, int64_t *first, struct tq_error *err);
-/* The webhook outbox statement: deliveries for events $1..$2 (see events.c). */
+/* Takes n event ids of the venue (the last write before commit): the
+ * first's count; event k of them has id store_event_id(venue, first + k). */
+int store_take_event_ids(struct store_conn *c, int venue, int64_t n, int64_t *first,
+                         struct tq_error *err);
+/* The statement store_take_event_ids runs: venue $1 takes $2 ids. */
+extern const char store_event_ids_sql[];
+/* The webhook outbox statement: deliveries for events $1..$2 of venue $3 (see events.c). */
 extern const char store_outbox_sql[];
 
 #endif

@@ -189,9 +189,9 @@ int store_listener_fd(struct store_listener *l)
 	return l->be->listen_fd(l->l);
 }
 
-int store_listener_drain(struct store_listener *l)
+int store_listener_drain(struct store_listener *l, store_heard_fn heard, void *ctx)
 {
-	return l->be->listen_drain(l->l);
+	return l->be->listen_drain(l->l, heard, ctx);
 }
 
 void store_listener_close(struct store_listener *l)

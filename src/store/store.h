@@ -69,9 +69,12 @@ int store_count_tables(struct store_conn *c, int *n, struct tq_error *err);
  * it and listen again).
  */
 struct store_listener;
+enum store_heard { STORE_HEARD_EVENTS, STORE_HEARD_SETTINGS };
+/* Told of each notification: events of venue (0 when unknown), or a change of settings. */
+typedef void (*store_heard_fn)(void *ctx, enum store_heard what, int venue);
 int store_listen(struct store *s, struct store_listener **out, struct tq_error *err);
 int store_listener_fd(struct store_listener *l);
-int store_listener_drain(struct store_listener *l);
+int store_listener_drain(struct store_listener *l, store_heard_fn heard, void *ctx);
 void store_listener_close(struct store_listener *l);
 
 /*
@@ -96,12 +99,50 @@ int store_ping(struct store_conn *c, struct tq_error *err);
 void store_fault_set(const char *point);
 bool store_fault(const char *point);
 
+/* ---- venues ---- */
+
+/*
+ * Venue ids are 1 to 65535 (main is 1); an event's id is its venue's count
+ * of events times STORE_VENUE_IDS plus the venue's id, so ids are unique
+ * across the install and grow in commit order within a venue.
+ */
+#define STORE_VENUE_IDS  65536
+#define STORE_MAIN_VENUE 1
+int64_t store_event_id(int venue, int64_t count);
+
+/* Every venue, by id; free() *out. */
+int store_venue_list(struct store_conn *c, struct venue_row **out, size_t *n, struct tq_error *err);
+/* The venue of this slug: 0, or TQ_NOT_FOUND unknown_venue. */
+int store_venue_get(struct store_conn *c, const char *slug, struct venue_row *out,
+                    struct tq_error *err);
+/*
+ * Adds the venue v (its id is chosen here and set in v), or TQ_CONFLICT
+ * venue_exists when its slug is taken. logo (base64, NULL for none) goes
+ * with v->logo_type. Running servers hear of it (settings version, NOTIFY).
+ */
+int store_venue_create(struct store_conn *c, struct venue_row *v, const char *logo, int64_t now,
+                       struct tq_error *err);
+/*
+ * Writes every setting of the venue v->slug; with set_logo, the logo too
+ * (NULL removes it). TQ_NOT_FOUND unknown_venue when there is none.
+ */
+int store_venue_update(struct store_conn *c, const struct venue_row *v, bool set_logo,
+                       const char *logo, int64_t now, struct tq_error *err);
+/* Deletes a venue without orders (TQ_CONFLICT venue_has_orders otherwise), with its keys. */
+int store_venue_delete(struct store_conn *c, const char *slug, struct tq_error *err);
+/* The venue's logo: 1 with base64 text in *b64 (free() it) and its type, 0 when none. */
+int store_venue_logo(struct store_conn *c, int venue, char **b64, char type[32],
+                     struct tq_error *err);
+/* The settings version: it moves whenever any venue's settings change. */
+int store_settings_version(struct store_conn *c, int64_t *version, struct tq_error *err);
+
 /* ---- orders ---- */
 
 enum issue_outcome { ISSUE_CREATED, ISSUE_REPLAYED, ISSUE_FAILED };
 
 /* One order to issue, and what became of it. */
 struct issue_req {
+	int venue_id;
 	const struct order_input *in;
 	const char *idem_key; /* NULL, or the Idempotency-Key */
 	char idem_hash[65];   /* sha256 of the request body when idem_key is set */
@@ -127,11 +168,14 @@ struct issue_req {
 int store_issue_batch(struct store_conn *c, struct issue_req *const *reqs, size_t n,
                       struct tq_error *err);
 
-/* Looks up an idempotency key: 1 with its hash and order id, 0 when unknown. */
-int store_idem_find(struct store_conn *c, const char *key, char hash[65], int64_t *order_id,
-                    struct tq_error *err);
+/* Looks up a venue's idempotency key: 1 with its hash and order id, 0 when unknown. */
+int store_idem_find(struct store_conn *c, int venue, const char *key, char hash[65],
+                    int64_t *order_id, struct tq_error *err);
 
-int store_get_order(struct store_conn *c, int64_t id, struct order *out, struct tq_error *err);
+/* Every read and write below is of one venue's records: another venue's
+ * order is TQ_NOT_FOUND, as if it did not exist. */
+int store_get_order(struct store_conn *c, int venue, int64_t id, struct order *out,
+                    struct tq_error *err);
 
 /*
  * Records a change of order id, now in status from: a move to `to`, or with
@@ -142,11 +186,12 @@ int store_get_order(struct store_conn *c, int64_t id, struct order *out, struct 
  * came first: read it again and decide again). On success out holds the
  * order as it now is.
  */
-int store_record_change(struct store_conn *c, int64_t id, enum order_status from,
+int store_record_change(struct store_conn *c, int venue, int64_t id, enum order_status from,
                         enum order_status to, bool recall, int64_t now, struct order *out,
                         struct tq_error *err);
 
 struct order_filter {
+	int venue_id;
 	char business_date[BIZDATE_LEN];
 	const char *queue;   /* NULL for all */
 	unsigned status_set; /* bit (1 << status); 0 for all */
@@ -160,8 +205,8 @@ int store_list_orders(struct store_conn *c, const struct order_filter *f, struct
                       size_t *n, struct tq_error *err);
 
 /* The order holding a token of a queue and day; TQ_NOT_FOUND when none. */
-int store_find_token(struct store_conn *c, const char *queue, const char *date, int64_t seq,
-                     struct order *out, struct tq_error *err);
+int store_find_token(struct store_conn *c, int venue, const char *queue, const char *date,
+                     int64_t seq, struct order *out, struct tq_error *err);
 
 /* Orders of the queue and day with a lower number still PENDING or PREPARING. */
 int store_count_ahead(struct store_conn *c, const struct order *o, int64_t *ahead,
@@ -172,29 +217,31 @@ int store_count_ahead(struct store_conn *c, const struct order *o, int64_t *ahea
  * seconds from creation to READY, and between consecutive READYs; -1 each
  * where there are too few.
  */
-int store_recent_pace(struct store_conn *c, const char *queue, const char *date, struct pace *out,
-                      struct tq_error *err);
+int store_recent_pace(struct store_conn *c, int venue, const char *queue, const char *date,
+                      struct pace *out, struct tq_error *err);
 
 /* ---- events ---- */
 
-/* The id of the latest committed event (0 when none). */
-int store_last_event_id(struct store_conn *c, int64_t *id, struct tq_error *err);
+/* The id of the venue's latest committed event (0 when none). */
+int store_last_event_id(struct store_conn *c, int venue, int64_t *id, struct tq_error *err);
 
-/* Events with id > after_id, oldest first, at most limit; free() *out. */
-int store_events_after(struct store_conn *c, int64_t after_id, int limit, struct event **out,
-                       size_t *n, struct tq_error *err);
+/* The venue's events with id > after_id, oldest first, at most limit; free() *out. */
+int store_events_after(struct store_conn *c, int venue, int64_t after_id, int limit,
+                       struct event **out, size_t *n, struct tq_error *err);
 
-/* One event by id; TQ_NOT_FOUND when there is none. */
-int store_event_get(struct store_conn *c, int64_t id, struct event *out, struct tq_error *err);
+/* One event of the venue by id; TQ_NOT_FOUND when there is none. */
+int store_event_get(struct store_conn *c, int venue, int64_t id, struct event *out,
+                    struct tq_error *err);
 
 /* The events of one order, oldest first; free() *out. */
-int store_order_history(struct store_conn *c, int64_t order_id, struct event **out, size_t *n,
-                        struct tq_error *err);
+int store_order_history(struct store_conn *c, int venue, int64_t order_id, struct event **out,
+                        size_t *n, struct tq_error *err);
 
 /* ---- API keys ---- */
 
-int store_key_create(struct store_conn *c, enum role role, const char *label, const char *hash,
-                     int64_t now, int64_t *id, struct tq_error *err);
+/* A key of venue (0 for every venue). */
+int store_key_create(struct store_conn *c, enum role role, int venue, const char *label,
+                     const char *hash, int64_t now, int64_t *id, struct tq_error *err);
 /* All keys, oldest first; free() *out. */
 int store_key_list(struct store_conn *c, struct api_key **out, size_t *n, struct tq_error *err);
 /* TQ_NOT_FOUND for an unknown id; revoking a revoked key keeps its first time. */

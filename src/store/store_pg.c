@@ -496,7 +496,7 @@ static int pg_listen(const char *url, void **out, struct tq_error *err)
 	if (pg_connect(url, "listen", out, err) != 0)
 		return -1;
 	d = *out;
-	res = PQexec(d->conn, "LISTEN tokenq_events");
+	res = PQexec(d->conn, "LISTEN tokenq_events; LISTEN tokenq_settings");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		fail_res(d, res, err);
 		PQclear(res);
@@ -513,7 +513,7 @@ static int pg_listen_fd(void *h)
 	return PQsocket(((struct pg_db *)h)->conn);
 }
 
-static int pg_listen_drain(void *h)
+static int pg_listen_drain(void *h, store_heard_fn heard, void *ctx)
 {
 	struct pg_db *d = h;
 	PGnotify *n;
@@ -523,6 +523,11 @@ static int pg_listen_drain(void *h)
 		return -1;
 	while ((n = PQnotifies(d->conn)) != NULL) {
 		count++;
+		if (heard != NULL)
+			heard(ctx,
+			      strcmp(n->relname, "tokenq_settings") == 0 ? STORE_HEARD_SETTINGS
+			                                                 : STORE_HEARD_EVENTS,
+			      (int)store_i64(n->extra));
 		PQfreemem(n);
 	}
 	return count;
@@ -548,7 +553,8 @@ const struct sql_backend pg_backend = {
     .backup = pg_backup,
     .backup_check = pg_backup_check,
     .features = STORE_LISTEN | STORE_SKIP_LOCKED | STORE_MANY_WRITERS | STORE_SEQUENCES,
-    .notify_sql = "SELECT pg_notify('tokenq_events', '')",
+    .notify_sql = "SELECT pg_notify('tokenq_events', $1)",
+    .settings_notify_sql = "SELECT pg_notify('tokenq_settings', '')",
     .listen = pg_listen,
     .listen_fd = pg_listen_fd,
     .listen_drain = pg_listen_drain,

@@ -458,4 +458,7 @@ const struct sql_backend sqlite_backend = {
     .backup = sq_backup,
     .backup_check = sq_backup_check,
     .notify_sql = NULL,
+    .fk_off = "PRAGMA foreign_keys=OFF",
+    .fk_check = "PRAGMA foreign_key_check",
+    .fk_on = "PRAGMA foreign_keys=ON",
 };

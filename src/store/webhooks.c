@@ -188,12 +188,16 @@ int store_webhook_deliveries(struct store_conn *c, int64_t endpoint_id, int limi
 {
 	static const char sql[] =
 	    "SELECT * FROM (SELECT d.id, d.event_id, d.state, d.attempts, d.next_at, e.kind, "
-	    "e.status FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE "
-	    "d.endpoint_id = $1 ORDER BY d.id DESC LIMIT $2) latest ORDER BY id";
+	    "e.status FROM webhook_deliveries d JOIN events e ON e.venue_id = d.venue_id AND e.id "
+	    "= d.event_id WHERE d.venue_id = (SELECT v.id FROM venues v JOIN webhook_endpoints w "
+	    "ON w.venue = v.slug WHERE w.id = $1) AND d.endpoint_id = $1 ORDER BY d.id DESC LIMIT "
+	    "$2) latest ORDER BY id";
 	static const char attempts_sql[] =
 	    "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.status, a.error FROM "
-	    "webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE "
-	    "d.endpoint_id = $1 AND d.id >= $2 ORDER BY a.delivery_id, a.attempt";
+	    "webhook_attempts a JOIN webhook_deliveries d ON d.venue_id = a.venue_id AND d.id = "
+	    "a.delivery_id WHERE d.venue_id = (SELECT v.id FROM venues v JOIN webhook_endpoints w "
+	    "ON w.venue = v.slug WHERE w.id = $1) AND d.endpoint_id = $1 AND d.id >= $2 ORDER BY "
+	    "a.delivery_id, a.attempt";
 	struct delivery_rows r = {0};
 	struct attempt_rows ar = {0};
 	struct numbuf nb[3];
@@ -243,7 +247,7 @@ static int claim_row(void *ctx, int query, int ncols, const char *const *vals)
 	struct webhook_claim *w;
 
 	(void)query;
-	if (ncols < 8 || r->n >= r->max)
+	if (ncols < 9 || r->n >= r->max)
 		return 0;
 	w = &r->out[r->n];
 	memset(w, 0, sizeof(*w));
@@ -255,6 +259,7 @@ static int claim_row(void *ctx, int query, int ncols, const char *const *vals)
 	w->allow_private = store_i64(vals[5]) != 0;
 	w->url = strdup(vals[6] ? vals[6] : "");
 	w->secret = strdup(vals[7] ? vals[7] : "");
+	w->venue_id = (int)store_i64(vals[8]);
 	if (w->url == NULL || w->secret == NULL) {
 		free(w->url);
 		free(w->secret);
@@ -286,7 +291,8 @@ static void claims_free(struct webhook_claim *v, int n)
  */
 #define CLAIM_SQL                                                                                  \
 	"SELECT d.id, d.endpoint_id, d.event_id, d.attempts, d.first_try_at, w.allow_private, "    \
-	"w.url, w.secret FROM webhook_endpoints w JOIN webhook_deliveries d ON d.id = (SELECT "    \
+	"w.url, w.secret, d.venue_id FROM webhook_endpoints w JOIN webhook_deliveries d ON d.id "  \
+	"= (SELECT "                                                                               \
 	"min(h.id) FROM webhook_deliveries h WHERE h.endpoint_id = w.id AND h.state = 0) WHERE "   \
 	"w.revoked_at IS NULL AND d.next_at <= $1 AND d.lease_until <= $1 ORDER BY d.id LIMIT $2"
 
@@ -296,7 +302,7 @@ int store_webhook_claim(struct store_conn *c, int max, int64_t now, int64_t leas
 	static const char sql[] = CLAIM_SQL;
 	static const char sql_skip_locked[] = CLAIM_SQL " FOR UPDATE OF d SKIP LOCKED";
 	static const char lease_sql[] =
-	    "UPDATE webhook_deliveries SET lease_until = $2 WHERE id = $1";
+	    "UPDATE webhook_deliveries SET lease_until = $2 WHERE venue_id = $3 AND id = $1";
 	struct claim_rows r = {out, max, 0, 0};
 	struct numbuf nb[3];
 	const char *p[2] = {store_num(&nb[0], now), store_num(&nb[1], max)};
@@ -311,9 +317,10 @@ int store_webhook_claim(struct store_conn *c, int max, int64_t now, int64_t leas
 	    r.oom)
 		goto fail;
 	for (i = 0; i < r.n; i++) {
-		struct numbuf ib;
-		const char *q[2] = {store_num(&ib, out[i].delivery_id), until};
-		if (sql_exec(c, lease_sql, 2, q, NULL, NULL, err) != 0)
+		struct numbuf ib[2];
+		const char *q[3] = {store_num(&ib[0], out[i].delivery_id), until,
+		                    store_num(&ib[1], out[i].venue_id)};
+		if (sql_exec(c, lease_sql, 3, q, NULL, NULL, err) != 0)
 			goto fail;
 	}
 	if (sql_commit(c, err) != 0)
@@ -334,41 +341,45 @@ int store_webhook_record(struct store_conn *c, const struct webhook_record *r, s
 	static const char delivery_sql[] =
 	    "UPDATE webhook_deliveries SET state = $2, attempts = $3, next_at = $4, first_try_at = "
 	    "COALESCE(first_try_at, $5), lease_until = 0, done_at = CASE WHEN $2 = 0 THEN NULL "
-	    "ELSE CAST($6 AS BIGINT) END WHERE id = $1";
+	    "ELSE CAST($6 AS BIGINT) END WHERE venue_id = $7 AND id = $1";
 	static const char attempt_sql[] =
 	    "INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, status, "
-	    "error, response) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+	    "error, response, venue_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO "
+	    "NOTHING";
 	static const char ok_sql[] =
 	    "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS "
 	    "NOT NULL";
 	static const char failing_sql[] = "UPDATE webhook_endpoints SET failing_since = "
 	                                  "COALESCE(failing_since, $2) WHERE id = $1";
-	struct numbuf nb[9];
+	struct numbuf nb[10];
+	const char *venue = store_num(&nb[9], r->venue_id);
 	const char *state = r->state == WEBHOOK_DELIVERED  ? "1"
 	                    : r->state == WEBHOOK_GIVEN_UP ? "2"
 	                                                   : "0";
 	const char *did = store_num(&nb[0], r->delivery_id),
 	           *eid = store_num(&nb[1], r->endpoint_id);
 	const char *now = store_num(&nb[2], r->now), *attempt = store_num(&nb[3], r->attempt);
-	const char *pd[6] = {did,
+	const char *pd[7] = {did,
 	                     state,
 	                     attempt,
 	                     store_num(&nb[4], r->state == WEBHOOK_PENDING ? r->next_at : r->now),
 	                     store_num(&nb[5], r->first_try_at),
-	                     now};
-	const char *pa[7] = {did,
+	                     now,
+	                     venue};
+	const char *pa[8] = {did,
 	                     attempt,
 	                     store_num(&nb[6], r->started_at),
 	                     store_num(&nb[7], r->duration_ms),
 	                     r->status > 0 ? store_num(&nb[8], r->status) : NULL,
 	                     r->error,
-	                     r->response};
+	                     r->response,
+	                     venue};
 	const char *pe[2] = {eid, now};
 
 	if (sql_begin(c, true, err) != 0)
 		return -1;
-	if (sql_exec(c, delivery_sql, 6, pd, NULL, NULL, err) != 0 ||
-	    sql_exec(c, attempt_sql, 7, pa, NULL, NULL, err) != 0)
+	if (sql_exec(c, delivery_sql, 7, pd, NULL, NULL, err) != 0 ||
+	    sql_exec(c, attempt_sql, 8, pa, NULL, NULL, err) != 0)
 		goto fail;
 	if (r->state == WEBHOOK_DELIVERED && sql_exec(c, ok_sql, 1, pe, NULL, NULL, err) != 0)
 		goto fail;
@@ -380,12 +391,13 @@ fail:
 	return -1;
 }
 
-int store_webhook_release(struct store_conn *c, int64_t delivery_id, struct tq_error *err)
+int store_webhook_release(struct store_conn *c, int venue, int64_t delivery_id,
+                          struct tq_error *err)
 {
-	static const char sql[] = "UPDATE webhook_deliveries SET lease_until = 0 WHERE id = $1 AND "
-	                          "state = 0";
-	struct numbuf nb;
-	const char *p[1] = {store_num(&nb, delivery_id)};
+	static const char sql[] = "UPDATE webhook_deliveries SET lease_until = 0 WHERE venue_id = "
+	                          "$2 AND id = $1 AND state = 0";
+	struct numbuf nb[2];
+	const char *p[2] = {store_num(&nb[0], delivery_id), store_num(&nb[1], venue)};
 
-	return sql_exec(c, sql, 1, p, NULL, NULL, err);
+	return sql_exec(c, sql, 2, p, NULL, NULL, err);
 }

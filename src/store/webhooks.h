@@ -74,6 +74,7 @@ void store_webhook_deliveries_free(struct webhook_delivery_row *v, size_t n);
 /* ---- for the dispatcher ---- */
 
 struct webhook_claim {
+	int venue_id;
 	int64_t delivery_id;
 	int64_t endpoint_id;
 	int64_t event_id;
@@ -94,6 +95,7 @@ int store_webhook_claim(struct store_conn *c, int max, int64_t now, int64_t leas
 
 /* An attempt's outcome, as store_webhook_record stores it. */
 struct webhook_record {
+	int venue_id;
 	int64_t delivery_id;
 	int64_t endpoint_id;
 	enum webhook_state state; /* PENDING: due again at next_at */
@@ -113,6 +115,7 @@ struct webhook_record {
 int store_webhook_record(struct store_conn *c, const struct webhook_record *r,
                          struct tq_error *err);
 /* Ends a lease without counting an attempt. */
-int store_webhook_release(struct store_conn *c, int64_t delivery_id, struct tq_error *err);
+int store_webhook_release(struct store_conn *c, int venue, int64_t delivery_id,
+                          struct tq_error *err);
 
 #endif

@@ -196,6 +196,17 @@ bad:
 	return -1;
 }
 
+int config_parse_currency(const char *s, char *err, size_t errlen)
+{
+	if (strlen(s) == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
+	    s[2] >= 'A' && s[2] <= 'Z')
+		return 0;
+	snprintf(err, errlen,
+	         "TOKENQ_CURRENCY must be an ISO 4217 currency code such as USD, EUR "
+	         "or INR.");
+	return -1;
+}
+
 const struct queue_conf *config_queue(const struct config *cfg, const char *prefix)
 {
 	int i;
@@ -276,6 +287,19 @@ int config_load(struct config *cfg, const char *database_flag, const char *liste
 		if (config_parse_timezone(tz, err, errlen) != 0)
 			return -1;
 		snprintf(cfg->timezone, sizeof(cfg->timezone), "%s", tz);
+		cfg->set |= CONFIG_SET_TIMEZONE;
+	}
+	cfg->set |= getenv("TOKENQ_DAY_START") ? CONFIG_SET_DAY_START : 0;
+	cfg->set |= getenv("TOKENQ_TOKEN_DIGITS") ? CONFIG_SET_DIGITS : 0;
+	cfg->set |= getenv("TOKENQ_QUEUES") ? CONFIG_SET_QUEUES : 0;
+	cfg->set |= getenv("TOKENQ_CURRENCY") ? CONFIG_SET_CURRENCY : 0;
+	snprintf(cfg->queues_spec, sizeof(cfg->queues_spec), "%s",
+	         setting(NULL, "TOKENQ_QUEUES", "A=Orders"));
+	snprintf(cfg->currency, sizeof(cfg->currency), "USD");
+	if (getenv("TOKENQ_CURRENCY") != NULL) {
+		if (config_parse_currency(getenv("TOKENQ_CURRENCY"), err, errlen) != 0)
+			return -1;
+		snprintf(cfg->currency, sizeof(cfg->currency), "%s", getenv("TOKENQ_CURRENCY"));
 	}
 	if (config_parse_day_start(setting(NULL, "TOKENQ_DAY_START", "00:00"), &cfg->day_start_min,
 	                           err, errlen) != 0 ||

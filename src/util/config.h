@@ -16,6 +16,15 @@ struct queue_conf {
 	char name[164]; /* 1-40 characters (code points) of UTF-8 */
 };
 
+/* Which of the venue main's settings the environment gave (config.set). */
+enum {
+	CONFIG_SET_TIMEZONE = 1u << 0,
+	CONFIG_SET_DAY_START = 1u << 1,
+	CONFIG_SET_DIGITS = 1u << 2,
+	CONFIG_SET_QUEUES = 1u << 3,
+	CONFIG_SET_CURRENCY = 1u << 4,
+};
+
 struct config {
 	char database[1024];
 	char listen_host[256];
@@ -38,6 +47,13 @@ struct config {
 	 * (TOKENQ_PRINT_RETRY_MS, default 2000). */
 	char printer[512];
 	long print_retry_ms;
+	/* TOKENQ_CURRENCY: an ISO 4217 code, "USD" by default. */
+	char currency[4];
+	/* CONFIG_SET_* bits: the venue main's settings given in the environment,
+	 * which serve writes to the database; the others keep the stored value. */
+	unsigned set;
+	/* The spec TOKENQ_QUEUES was given as, when set. */
+	char queues_spec[6144];
 };
 
 /*
@@ -57,6 +73,8 @@ int config_parse_timezone(const char *name, char *err, size_t errlen);
 int config_parse_day_start(const char *s, int *minutes, char *err, size_t errlen);
 int config_parse_digits(const char *s, int *digits, char *err, size_t errlen);
 int config_parse_queues(const char *spec, struct config *cfg, char *err, size_t errlen);
+/* A currency: three upper-case letters naming an ISO 4217 currency. */
+int config_parse_currency(const char *s, char *err, size_t errlen);
 
 /* A queue prefix is 1 to 3 upper-case ASCII letters. */
 bool config_prefix_valid(const char *prefix);

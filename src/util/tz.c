@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/tz.h"
 
@@ -36,6 +37,7 @@ struct tz {
 	int32_t before; /* before the first transition */
 	bool has_rule;
 	struct rule rule;
+	char name[256]; /* the IANA name, as far as it is known */
 };
 
 static struct tz utc_zone;
@@ -369,6 +371,21 @@ static void reset(struct tz *z)
 	memset(z, 0, sizeof(*z));
 }
 
+/* The IANA name /etc/localtime links to, or "UTC". */
+static void system_name(char *out, size_t n)
+{
+	char link[512];
+	ssize_t len = readlink("/etc/localtime", link, sizeof(link) - 1);
+	const char *at;
+
+	snprintf(out, n, "UTC");
+	if (len <= 0)
+		return;
+	link[len] = '\0';
+	if ((at = strstr(link, "zoneinfo/")) != NULL)
+		snprintf(out, n, "%s", at + 9);
+}
+
 /* The system's zone, as the C library finds it: TZ, then /etc/localtime, else UTC. */
 static void load_system(struct tz *z)
 {
@@ -377,10 +394,12 @@ static void load_system(struct tz *z)
 	if (env == NULL) {
 		if (load_file("/etc/localtime", z) != 0)
 			reset(z);
+		system_name(z->name, sizeof(z->name));
 		return;
 	}
 	if (*env == ':')
 		env++;
+	snprintf(z->name, sizeof(z->name), "%s", *env ? env : "UTC");
 	if (*env == '\0')
 		return;
 	if ((*env == '/' ? load_file(env, z) : load_named(env, z)) == 0)
@@ -404,6 +423,9 @@ int tz_open(const char *name, struct tz **out, char *err, size_t errlen)
 	}
 	if (name[0] == '\0') {
 		load_system(z);
+	} else if (snprintf(z->name, sizeof(z->name), "%s", name) < 0) {
+		tz_free(z);
+		return -1;
 	} else if (load_named(name, z) != 0) {
 		tz_free(z);
 		snprintf(err, errlen,
@@ -414,6 +436,11 @@ int tz_open(const char *name, struct tz **out, char *err, size_t errlen)
 	}
 	*out = z;
 	return 0;
+}
+
+const char *tz_name(const struct tz *z)
+{
+	return z->name[0] ? z->name : "UTC";
 }
 
 int32_t tz_offset(const struct tz *z, int64_t t)

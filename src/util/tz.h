@@ -26,6 +26,8 @@ int tz_open(const char *name, struct tz **out, char *err, size_t errlen);
 /* UTC, which never fails. */
 struct tz *tz_utc(void);
 void tz_free(struct tz *z);
+/* The zone's IANA name ("Asia/Kolkata"); the system's as far as it can be told, else "UTC". */
+const char *tz_name(const struct tz *z);
 
 /* Seconds to add to UTC for local time at instant t (seconds since the epoch). */
 int32_t tz_offset(const struct tz *z, int64_t t);

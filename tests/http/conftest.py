@@ -629,7 +629,8 @@ def route_table():
 def concrete(path, order):
     return (path.replace("{id}", str(order["id"]))
                 .replace("{token}", order["token"])
-                .replace("{name}", "board.js"))
+                .replace("{name}", "board.js")
+                .replace("{venue}", "main"))
 
 
 def body_for(method, path):

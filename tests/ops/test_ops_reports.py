@@ -318,8 +318,9 @@ def test_metrics_move_with_requests(ops):
     api.get("/api/stats", key="staff")
     r1 = api.get("/metrics", key="admin")
     after = parse_exposition(r1.text)
-    assert after["tokenq_orders_created_total"][""] == before["tokenq_orders_created_total"][""] + 1
-    assert after["tokenq_status_changes_total"][""] == before["tokenq_status_changes_total"][""] + 1
+    main = 'venue="main"'
+    assert after["tokenq_orders_created_total"][main] == before["tokenq_orders_created_total"][main] + 1
+    assert after["tokenq_status_changes_total"][main] == before["tokenq_status_changes_total"][main] + 1
     reqs = after["tokenq_http_requests_total"]
     assert reqs['route="orders_create",code="201"'] >= 1
     assert reqs['route="stats",code="200"'] >= 1

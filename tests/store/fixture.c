@@ -297,6 +297,7 @@ void req_init(struct issue_req *r, const struct order_input *in, const char *dat
               const char *body)
 {
 	memset(r, 0, sizeof(*r));
+	r->venue_id = STORE_MAIN_VENUE;
 	r->in = in;
 	r->idem_key = key;
 	if (key)

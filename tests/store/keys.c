@@ -24,13 +24,13 @@ void test_keys(void **state)
 	assert_int_equal(n, 0);
 	free(list);
 
-	assert_int_equal(store_key_create(d->c, ROLE_POS, "till 1", h1, 1000, &id1, &err), 0);
+	assert_int_equal(store_key_create(d->c, ROLE_POS, 0, "till 1", h1, 1000, &id1, &err), 0);
 	assert_true(id1 > 0);
-	assert_int_equal(store_key_create(d->c, ROLE_STAFF, NULL, h2, 2000, &id2, &err), 0);
-	assert_int_equal(store_key_create(d->c, ROLE_ADMIN, "till 1", h3, 3000, &id3, &err), 0);
+	assert_int_equal(store_key_create(d->c, ROLE_STAFF, 0, NULL, h2, 2000, &id2, &err), 0);
+	assert_int_equal(store_key_create(d->c, ROLE_ADMIN, 0, "till 1", h3, 3000, &id3, &err), 0);
 	assert_true(id1 < id2 && id2 < id3);
 	/* a hash is one key */
-	assert_int_equal(store_key_create(d->c, ROLE_ADMIN, "dup", h1, 4000, &dup, &err), -1);
+	assert_int_equal(store_key_create(d->c, ROLE_ADMIN, 0, "dup", h1, 4000, &dup, &err), -1);
 	assert_int_equal(store_key_any(d->c, &any, &err), 0);
 	assert_true(any);
 

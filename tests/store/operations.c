@@ -24,7 +24,7 @@ static void move(struct store_conn *c, int64_t id, enum order_status to, int64_t
 	struct order o;
 	struct tq_error err;
 
-	if (orders_change(c, id, to, false, at, &o, &err) != 0)
+	if (orders_change(c, 1, id, to, false, at, &o, &err) != 0)
 		fail_msg("order %" PRId64 " to %s: %s", id, status_name(to), err.detail);
 	order_release(&o);
 }
@@ -58,7 +58,7 @@ void test_day_stats(void **state)
 	move(d->c, o3, ST_CANCELLED, utc_ms(11, 9));
 	move(d->c, o5, ST_COMPLETED, utc_ms(11, 40)); /* never READY */
 
-	assert_int_equal(reports_day_stats(d->c, "2030-12-05", "A", NULL, &st, &err), 0);
+	assert_int_equal(reports_day_stats(d->c, 1, "2030-12-05", "A", NULL, &st, &err), 0);
 	assert_int_equal(st.orders, 5);
 	assert_int_equal(st.by_status[ST_PENDING], 1);
 	assert_int_equal(st.by_status[ST_PREPARING], 0);
@@ -73,12 +73,12 @@ void test_day_stats(void **state)
 	for (h = 0; h < 24; h++)
 		assert_int_equal(st.per_hour[h], h == 10 || h == 11 ? 2 : h == 13 ? 1 : 0);
 
-	assert_int_equal(reports_day_stats(d->c, "2030-12-05", NULL, NULL, &st, &err), 0);
+	assert_int_equal(reports_day_stats(d->c, 1, "2030-12-05", NULL, NULL, &st, &err), 0);
 	assert_int_equal(st.orders, 6);
 	assert_int_equal(st.revenue, 4 * a.total + b.total);
 	assert_int_equal(st.per_hour[12], 1);
 
-	assert_int_equal(reports_day_stats(d->c, "2030-12-06", NULL, NULL, &st, &err), 0);
+	assert_int_equal(reports_day_stats(d->c, 1, "2030-12-06", NULL, NULL, &st, &err), 0);
 	assert_int_equal(st.orders, 0);
 	assert_int_equal(st.revenue, 0);
 	assert_int_equal(st.prep_count, 0);
@@ -110,10 +110,10 @@ void test_copy_tables(void **state)
 	order_id = r.order_id;
 	move(d->c, order_id, ST_READY, now_ms());
 	sha256_hex("copy-secret", 11, khash);
-	assert_int_equal(store_key_create(d->c, ROLE_STAFF, "copied", khash, 1000, &key_id, &err),
-	                 0);
+	assert_int_equal(
+	    store_key_create(d->c, ROLE_STAFF, 0, "copied", khash, 1000, &key_id, &err), 0);
 	src_max = q1(d->c, max_id_sql, 0, NULL);
-	assert_int_equal(store_last_event_id(d->c, &last_event, &err), 0);
+	assert_int_equal(store_last_event_id(d->c, 1, &last_event, &err), 0);
 
 	assert_int_equal(db_create(&t), 0);
 	assert_int_equal(store_open(t->url, &t->s, &err), 0);
@@ -123,7 +123,7 @@ void test_copy_tables(void **state)
 	for (i = 0; reports_tables[i].name != NULL; i++) {
 		const struct reports_table *tb = &reports_tables[i];
 		struct reports_rows rows = {tb->ncols, 0, 0, NULL};
-		const char *after[2] = {NULL, NULL};
+		const char *after[3] = {NULL, NULL, NULL};
 		int kk;
 
 		/* pages of 2 rows, as copy reads them */
@@ -158,16 +158,16 @@ void test_copy_tables(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(r.sequence, 4);
 	assert_true(r.order_id > src_max);
-	assert_int_equal(store_last_event_id(t->c, &id, &err), 0);
-	assert_int_equal(id, last_event + 1);
-	assert_int_equal(store_idem_find(t->c, "copy-key", hash, &id, &err), 1);
+	assert_int_equal(store_last_event_id(t->c, 1, &id, &err), 0);
+	assert_int_equal(id, last_event + STORE_VENUE_IDS);
+	assert_int_equal(store_idem_find(t->c, 1, "copy-key", hash, &id, &err), 1);
 	assert_int_equal(id, order_id);
 	r = issue1(t->c, &a, "2030-12-07", "copy-key", idem_body, &rc);
 	assert_int_equal(r.outcome, ISSUE_REPLAYED);
 	assert_int_equal(r.order_id, order_id);
 	assert_int_equal(store_key_find(t->c, khash, &k, &err), 1);
 	assert_int_equal(k.id, key_id);
-	assert_int_equal(store_key_create(t->c, ROLE_POS, NULL, "other", 2000, &id, &err), 0);
+	assert_int_equal(store_key_create(t->c, ROLE_POS, 0, NULL, "other", 2000, &id, &err), 0);
 	assert_true(id > key_id);
 	db_destroy(t);
 	input_release(&a);

@@ -27,11 +27,12 @@ void test_reads(void **state)
 	}
 	issue_ok(d->c, &a, "2030-11-02");
 	/* A: ids[0], ids[2], ids[4] are numbers 1, 2, 3; A-001 was ready after 90 s */
-	assert_int_equal(orders_change(d->c, ids[0], ST_READY, false, created[0] + 90000, &o, &err),
-	                 0);
+	assert_int_equal(
+	    orders_change(d->c, 1, ids[0], ST_READY, false, created[0] + 90000, &o, &err), 0);
 	order_release(&o);
 
 	memset(&f, 0, sizeof(f));
+	f.venue_id = STORE_MAIN_VENUE;
 	snprintf(f.business_date, sizeof(f.business_date), "2030-11-01");
 	f.limit = 100;
 	assert_int_equal(store_list_orders(d->c, &f, &list, &n, &err), 0);
@@ -62,30 +63,30 @@ void test_reads(void **state)
 		order_release(&list[i]);
 	free(list);
 
-	assert_int_equal(store_find_token(d->c, "A", "2030-11-01", 3, &o, &err), 0);
+	assert_int_equal(store_find_token(d->c, 1, "A", "2030-11-01", 3, &o, &err), 0);
 	assert_int_equal(o.id, ids[4]);
 	/* ahead: A-002 is PENDING, A-001 is READY */
 	assert_int_equal(store_count_ahead(d->c, &o, &ahead, &err), 0);
 	assert_int_equal(ahead, 1);
 	order_release(&o);
-	assert_int_equal(store_find_token(d->c, "A", "2030-11-01", 4, &o, &err), -1);
+	assert_int_equal(store_find_token(d->c, 1, "A", "2030-11-01", 4, &o, &err), -1);
 	assert_int_equal(err.status, TQ_NOT_FOUND);
-	assert_int_equal(store_find_token(d->c, "C", "2030-11-01", 1, &o, &err), -1);
+	assert_int_equal(store_find_token(d->c, 1, "C", "2030-11-01", 1, &o, &err), -1);
 	assert_int_equal(err.status, TQ_NOT_FOUND);
-	assert_int_equal(store_find_token(d->c, "A", "2030-11-02", 1, &o, &err), 0);
+	assert_int_equal(store_find_token(d->c, 1, "A", "2030-11-02", 1, &o, &err), 0);
 	order_release(&o);
 
-	assert_int_equal(store_recent_pace(d->c, "B", "2030-11-01", &pace, &err), 0);
+	assert_int_equal(store_recent_pace(d->c, 1, "B", "2030-11-01", &pace, &err), 0);
 	assert_int_equal(pace.prep_seconds, -1);
 	assert_int_equal(pace.gap_seconds, -1);
-	assert_int_equal(store_recent_pace(d->c, "A", "2030-11-01", &pace, &err), 0);
+	assert_int_equal(store_recent_pace(d->c, 1, "A", "2030-11-01", &pace, &err), 0);
 	assert_int_equal(pace.prep_seconds, 90);
 	assert_int_equal(pace.gap_seconds, -1); /* one ready order: no gap yet */
 	/* A-002 ready 45 s after A-001: the pace's gap */
 	assert_int_equal(
-	    orders_change(d->c, ids[2], ST_READY, false, created[0] + 135000, &o, &err), 0);
+	    orders_change(d->c, 1, ids[2], ST_READY, false, created[0] + 135000, &o, &err), 0);
 	order_release(&o);
-	assert_int_equal(store_recent_pace(d->c, "A", "2030-11-01", &pace, &err), 0);
+	assert_int_equal(store_recent_pace(d->c, 1, "A", "2030-11-01", &pace, &err), 0);
 	assert_int_equal(pace.gap_seconds, 45);
 	assert_int_equal(pace.prep_seconds, 135); /* the median of 90 and 135, upper */
 	input_release(&a);
@@ -127,9 +128,9 @@ void test_many_statements(void **state)
 	assert_int_equal(r[2].sequence, 3);
 	expect_gapless(d->c, "A", "2030-12-01", 3);
 	expect_gapless(d->c, "A", "2030-12-02", 1);
-	assert_int_equal(orders_change(d->c, r[1].order_id, ST_READY, false, 1, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, 1, r[1].order_id, ST_READY, false, 1, &o, &err), 0);
 	order_release(&o);
-	assert_int_equal(store_order_history(d->c, r[1].order_id, &ev, &n, &err), 0);
+	assert_int_equal(store_order_history(d->c, 1, r[1].order_id, &ev, &n, &err), 0);
 	assert_int_equal(n, 2);
 	free(ev);
 	assert_int_equal(count_events(d->c), 5);

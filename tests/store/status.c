@@ -21,7 +21,7 @@ static void expect_refused(struct store_conn *c, int64_t id, enum order_status t
 	struct tq_error err;
 
 	tq_error_clear(&err);
-	if (orders_change(c, id, to, recall, 5000000, &o, &err) == 0)
+	if (orders_change(c, 1, id, to, recall, 5000000, &o, &err) == 0)
 		fail_msg("order %" PRId64 ": %s to %s was allowed", id, recall ? "recall" : "move",
 		         status_name(to));
 	assert_int_equal(err.status, TQ_CONFLICT);
@@ -44,7 +44,7 @@ void test_status_changes(void **state)
 	r = issue1(d->c, &in, "2030-10-01", NULL, NULL, &rc);
 	assert_int_equal(rc, 0);
 	id = r.order_id;
-	assert_int_equal(store_get_order(d->c, id, &o, &err), 0);
+	assert_int_equal(store_get_order(d->c, 1, id, &o, &err), 0);
 	assert_int_equal(o.status, ST_PENDING);
 	assert_int_equal(o.sequence, 1);
 	assert_string_equal(o.queue, "A");
@@ -59,7 +59,7 @@ void test_status_changes(void **state)
 
 	expect_refused(d->c, id, ST_PENDING, false); /* to itself */
 	expect_refused(d->c, id, ST_READY, true);    /* recall before READY */
-	assert_int_equal(orders_change(d->c, id, ST_PREPARING, false, 1000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, 1, id, ST_PREPARING, false, 1000, &o, &err), 0);
 	assert_int_equal(o.status, ST_PREPARING);
 	assert_int_equal(o.updated_at, 1000);
 	assert_int_equal(o.ready_at, 0);
@@ -67,25 +67,25 @@ void test_status_changes(void **state)
 	expect_refused(d->c, id, ST_PREPARING, false);
 	expect_refused(d->c, id, ST_PENDING, false); /* backwards */
 	expect_refused(d->c, id, ST_PREPARING, true);
-	assert_int_equal(orders_change(d->c, id, ST_READY, false, 2000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, 1, id, ST_READY, false, 2000, &o, &err), 0);
 	assert_int_equal(o.status, ST_READY);
 	assert_int_equal(o.ready_at, 2000);
 	order_release(&o);
 	/* recall: an event, a new updated_at, the same status and ready_at */
-	assert_int_equal(orders_change(d->c, id, ST_READY, true, 3000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, 1, id, ST_READY, true, 3000, &o, &err), 0);
 	assert_int_equal(o.status, ST_READY);
 	assert_int_equal(o.updated_at, 3000);
 	assert_int_equal(o.ready_at, 2000);
 	order_release(&o);
 	expect_refused(d->c, id, ST_PREPARING, false);
-	assert_int_equal(orders_change(d->c, id, ST_COMPLETED, false, 4000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, 1, id, ST_COMPLETED, false, 4000, &o, &err), 0);
 	assert_int_equal(o.status, ST_COMPLETED);
 	assert_int_equal(o.ready_at, 2000); /* set once */
 	order_release(&o);
 	expect_refused(d->c, id, ST_CANCELLED, false); /* final */
 	expect_refused(d->c, id, ST_READY, true);
 
-	assert_int_equal(store_order_history(d->c, id, &ev, &n, &err), 0);
+	assert_int_equal(store_order_history(d->c, 1, id, &ev, &n, &err), 0);
 	assert_int_equal(n, 5);
 	expect_event(&ev[0], EV_TOKEN, ST_PENDING, -1, r.now);
 	expect_event(&ev[1], EV_TOKEN, ST_PREPARING, ST_PENDING, 1000);
@@ -104,26 +104,27 @@ void test_status_changes(void **state)
 	r = issue1(d->c, &in, "2030-10-01", NULL, NULL, &rc);
 	id2 = r.order_id;
 	assert_int_equal(r.sequence, 2);
-	assert_int_equal(orders_change(d->c, id2, ST_READY, false, 6000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, 1, id2, ST_READY, false, 6000, &o, &err), 0);
 	assert_int_equal(o.ready_at, 6000);
 	order_release(&o);
-	assert_int_equal(orders_change(d->c, id2, ST_CANCELLED, false, 7000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, 1, id2, ST_CANCELLED, false, 7000, &o, &err), 0);
 	assert_int_equal(o.status, ST_CANCELLED);
 	assert_int_equal(o.ready_at, 6000);
 	order_release(&o);
 	expect_refused(d->c, id2, ST_COMPLETED, false);
 	r = issue1(d->c, &in, "2030-10-01", NULL, NULL, &rc);
-	assert_int_equal(orders_change(d->c, r.order_id, ST_COMPLETED, false, 8000, &o, &err), 0);
+	assert_int_equal(orders_change(d->c, 1, r.order_id, ST_COMPLETED, false, 8000, &o, &err),
+	                 0);
 	order_release(&o);
 
 	/* unknown orders, and a refusal writes nothing */
 	before = count_events(d->c);
 	tq_error_clear(&err);
-	assert_int_equal(orders_change(d->c, 999999, ST_READY, false, 1, &o, &err), -1);
+	assert_int_equal(orders_change(d->c, 1, 999999, ST_READY, false, 1, &o, &err), -1);
 	assert_int_equal(err.status, TQ_NOT_FOUND);
-	assert_int_equal(orders_change(d->c, 999999, ST_READY, true, 1, &o, &err), -1);
+	assert_int_equal(orders_change(d->c, 1, 999999, ST_READY, true, 1, &o, &err), -1);
 	assert_int_equal(err.status, TQ_NOT_FOUND);
-	assert_int_equal(store_get_order(d->c, 999999, &o, &err), -1);
+	assert_int_equal(store_get_order(d->c, 1, 999999, &o, &err), -1);
 	assert_int_equal(err.status, TQ_NOT_FOUND);
 	expect_refused(d->c, id, ST_READY, false);
 	assert_int_equal(count_events(d->c), before);
@@ -164,7 +165,7 @@ static void *patch_thread(void *arg)
 		pthread_barrier_wait(&w->sh->start);
 		if (c != NULL) {
 			enum order_status to = targets[(w->index + round) % 4];
-			if (orders_change(c, w->sh->id, to, false, now_ms(), &o, &err) == 0) {
+			if (orders_change(c, 1, w->sh->id, to, false, now_ms(), &o, &err) == 0) {
 				order_release(&o);
 				w->ok++;
 			} else if (err.status == TQ_CONFLICT &&
@@ -219,8 +220,8 @@ void test_concurrent_patches(void **state)
 		ok -= ok_before;
 		ok_before += ok;
 		/* the history is a valid chain from PENDING, one event per successful move */
-		if (store_order_history(d->c, sh.id, &ev, &n, &err) != 0 ||
-		    store_get_order(d->c, sh.id, &o, &err) != 0)
+		if (store_order_history(d->c, 1, sh.id, &ev, &n, &err) != 0 ||
+		    store_get_order(d->c, 1, sh.id, &o, &err) != 0)
 			break;
 		if (n != (size_t)ok + 1)
 			fail_msg("round %d: %d moves succeeded but the history has %zu events",
