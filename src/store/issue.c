@@ -27,6 +27,8 @@
  * counters by venue), so batches cannot deadlock and two venues share none.
  */
 
+#define NOTIFY_MAX 4000 /* below PostgreSQL's 8000-byte limit on a payload */
+
 struct batch {
 	struct issue_req *const *reqs;
 	size_t n;
@@ -41,6 +43,7 @@ struct batch {
 	size_t nvenues;
 	char (*nums)[NUM_LEN];
 	size_t nnums;
+	char notify[NOTIFY_MAX]; /* the NOTIFY's payload: the venues written, "1,4,9" */
 };
 
 static const char *bnum(struct batch *b, int64_t v)
@@ -314,13 +317,18 @@ static int finish_batch(struct store_conn *c, struct batch *b, struct sql_stmt *
 	}
 	free(next);
 	for (j = 0; j < b->nvenues; j++) {
+		size_t len = strlen(b->notify);
 		p[np] = bnum(b, store_event_id(b->venues[j], b->vlast[j] - b->vcount[j] + 1));
 		p[np + 1] = bnum(b, store_event_id(b->venues[j], b->vlast[j]));
 		p[np + 2] = bnum(b, b->venues[j]);
 		st[ns++] = (struct sql_stmt){store_outbox_sql, 3, &p[np]};
-		if (c->be->notify_sql != NULL)
-			st[ns++] = (struct sql_stmt){c->be->notify_sql, 1, &p[np + 2]};
 		np += 3;
+		snprintf(b->notify + len, NOTIFY_MAX - len, "%s%d", len ? "," : "", b->venues[j]);
+	}
+	/* One NOTIFY for the batch: its payload lists the venues written (all, when too many). */
+	if (c->be->notify_sql != NULL) {
+		p[np] = strlen(b->notify) >= NOTIFY_MAX - 8 ? "0" : b->notify;
+		st[ns++] = (struct sql_stmt){c->be->notify_sql, 1, &p[np++]};
 	}
 	if (!fail_before_commit)
 		st[ns++] = (struct sql_stmt){commit_sql, 0, NULL};
