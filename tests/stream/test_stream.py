@@ -253,3 +253,44 @@ def test_sigterm_ends_open_streams_and_exits_zero(database, tmp_path):
                 if s.next_event(timeout=5) is None:
                     raise AssertionError("stream still open after shutdown")
         s.close()
+
+
+def test_venues_streams_across_two_servers_with_one_listen_each(tmp_path):
+    """50 venues on one PostgreSQL database and two servers: a venue's board
+    on server b gets that venue's events made on server a, and nothing of
+    the busy venue next door; each server holds one LISTEN connection."""
+    if not PG:
+        pytest.skip("TOKENQ_TEST_PG is not set (tests/run.sh starts a PostgreSQL server)")
+    url, drop = pg_database()
+    try:
+        r = subprocess.run([os.environ["TOKENQ_BIN"], "migrate", "--database", url],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        for i in range(1, 51):
+            r = subprocess.run([os.environ["TOKENQ_BIN"], "venues", "create", f"v{i}", "--name",
+                                f"Venue {i}", "--database", url], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+        a = Server(url, tmp_path).start()
+        b = Server(url, tmp_path).start()
+        try:
+            busy, quiet = Stream(b, prefix="/v/v1"), Stream(b, prefix="/v/v2")
+            made = [a.order(f"busy {i}", prefix="/v/v1")["id"] for i in range(30)]
+            mine = a.order("quiet one", prefix="/v/v2")
+            got = [busy.next_event(timeout=2.0) for _ in range(30)]
+            assert [e[2]["order_id"] for e in got if e] == made
+            ev = quiet.next_event(timeout=2.0)
+            assert ev is not None and ev[2]["order_id"] == mine["id"]
+            assert ev[0] % STEP == 3, "an event id carries its venue (v2 is the third)"
+            assert quiet.next_event(timeout=1.0) is None, "the quiet venue got another's event"
+            out = subprocess.run(
+                ["psql", url, "-Atc", "SELECT count(*) FROM pg_stat_activity WHERE "
+                 "datname = current_database() AND application_name = 'tokenq/listen'"],
+                capture_output=True, text=True, check=True)
+            assert out.stdout.strip() == "2", f"LISTEN connections: {out.stdout}"
+            busy.close()
+            quiet.close()
+        finally:
+            a.stop()
+            b.stop()
+    finally:
+        drop()
