@@ -227,6 +227,16 @@ int venues_reload(struct venues *vs, struct tq_error *err)
 	return rc;
 }
 
+int64_t venues_version(struct venues *vs)
+{
+	int64_t v;
+
+	pthread_mutex_lock(&vs->lock);
+	v = vs->version;
+	pthread_mutex_unlock(&vs->lock);
+	return v;
+}
+
 int venues_all(struct venues *vs, struct venue ***out, size_t *n)
 {
 	pthread_mutex_lock(&vs->lock);

@@ -63,6 +63,8 @@ struct venue *venues_by_id(struct venues *vs, int id);
 struct venue *venues_main(struct venues *vs);
 /* Reloads every venue now (after a change, or when told of one). 0, or -1 keeping the old. */
 int venues_reload(struct venues *vs, struct tq_error *err);
+/* The settings version the current snapshots were loaded at. */
+int64_t venues_version(struct venues *vs);
 /* Every current venue, by id; free() *out (the venues stay the registry's). */
 int venues_all(struct venues *vs, struct venue ***out, size_t *n);
 
