@@ -41,7 +41,7 @@ WEB := $(sort $(wildcard web/*.*))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 STORE_CONTRACT := $(sort $(wildcard tests/store/*.c))
 
-.PHONY: all run deps test test-unit test-store test-http test-openapi test-hooks test-print test-e2e test-fuzz check-format format bench install clean
+.PHONY: all run deps test test-unit test-store test-http test-openapi test-hooks test-print test-e2e test-fuzz test-upgrade check-format format bench install clean
 
 all: $(B)/tokenq
 
@@ -97,9 +97,9 @@ test:
 		$(B)/tests/print_driver
 	@B=$(B) PYTHON=$(PYTHON) SANITIZE=$(SANITIZE) tests/run.sh $(SUITES)
 
-# One suite at a time: make test-unit | test-store | test-http | test-openapi | test-hooks | test-print |
-# test-e2e | test-fuzz
-test-unit test-store test-http test-openapi test-hooks test-print test-e2e test-fuzz:
+# One suite at a time: make test-unit | test-store | test-http | test-upgrade | test-openapi |
+# test-hooks | test-print | test-e2e | test-fuzz
+test-unit test-store test-http test-upgrade test-openapi test-hooks test-print test-e2e test-fuzz:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(B)/tests/store_contract $(B)/tests/hooks_driver \
 		$(B)/tests/print_driver

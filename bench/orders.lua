@@ -41,7 +41,13 @@ function init(args)
   if mode == "peer" then
     path = "/orders"
   else
-    path = "/api/orders"
+    -- TQ_PREFIXES=/v/a,/v/b,...: thread i sends its orders to venue i (mod the count)
+    local prefixes = {}
+    for p in string.gmatch(os.getenv("TQ_PREFIXES") or "", "[^,]+") do
+      table.insert(prefixes, p)
+    end
+    local prefix = #prefixes > 0 and prefixes[(tid - 1) % #prefixes + 1] or ""
+    path = prefix .. "/api/orders"
   end
 end
 

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Runs every test suite against real components: the unit tests, the store
 # contract suite on SQLite and on a throwaway PostgreSQL server started here,
-# the HTTP acceptance tests, the OpenAPI document's checks against a running
-# server, the webhook dispatcher, the printer tickets and transport, and the
-# browser tests in headless Chromium.
+# the HTTP acceptance tests, the upgrade of databases a release made, the
+# OpenAPI document's checks against a running server, the webhook dispatcher,
+# the printer tickets and transport, and the browser tests in headless
+# Chromium.
 #
-#   tests/run.sh [unit] [store] [http] [openapi] [hooks] [print] [e2e] [fuzz]   (default: all)
+#   tests/run.sh [unit] [store] [http] [upgrade] [openapi] [hooks] [print] [e2e] [fuzz]
+#                (default: all)
 #
 # Environment: B (build dir, default build), PYTHON, SANITIZE.
 # Prints one closing line: "N passed, N failed".
@@ -13,7 +15,7 @@ set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
-suites=${*:-unit store http openapi hooks print e2e fuzz}
+suites=${*:-unit store http upgrade openapi hooks print e2e fuzz}
 export TOKENQ_BIN="$PWD/$B/tokenq"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -30,7 +32,7 @@ pgdir=$(mktemp -d /tmp/tokenq-pg.XXXXXX)
 pgport=$(( 56000 + $$ % 4000 ))
 cleanup() { tests/pg.sh stop "$pgdir" immediate >/dev/null 2>&1; rm -rf "$pgdir"; }
 trap cleanup EXIT INT TERM
-if want store || want http || want openapi || want print || want e2e; then
+if want store || want http || want upgrade || want openapi || want print || want e2e; then
 	if url=$(tests/pg.sh start "$pgdir" "$pgport"); then
 		export TOKENQ_TEST_PG="$url" TOKENQ_TEST_PG_DIR="$pgdir"
 	else
@@ -74,6 +76,16 @@ if want http; then
 			fail "pytest $dir"
 		fi
 	done
+fi
+
+# Upgrading in place: databases a released tokenq made (tests/upgrade/fixtures)
+# migrated by this one, on SQLite and PostgreSQL, with nothing lost.
+if want upgrade; then
+	if "$PYTHON" -m pytest -q tests/upgrade; then
+		pass "pytest tests/upgrade"
+	else
+		fail "pytest tests/upgrade"
+	fi
 fi
 
 # The OpenAPI document (web/openapi.json): Redocly's lint, the route table,

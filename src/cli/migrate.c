@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "domain/venue.h"
 #include "store/migrate.h"
 
 static int status(struct store_conn *c)
@@ -78,6 +79,10 @@ int cmd_migrate(int argc, char **argv)
 		rc = status(c);
 	} else if (migrate_apply(c, &applied, &err) != 0) {
 		rc = cli_fail(EXIT_RUNTIME, "%s.", err.detail);
+	} else if (venues_apply_env(c, &cfg, &err) != 0) {
+		/* The environment's settings are main's, as serve writes them at start. */
+		rc = cli_fail(EXIT_RUNTIME, "cannot write the settings of the venue main: %s.",
+		              err.detail);
 	} else {
 		if (applied)
 			printf("applied %d migration%s\n", applied, applied == 1 ? "" : "s");

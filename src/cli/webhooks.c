@@ -30,7 +30,8 @@ static int create(struct store_conn *c, const struct webhook *w)
 	int64_t id;
 
 	if (webhook_create(c, w, secret, &id, &err) != 0)
-		return cli_fail(EXIT_RUNTIME, "%s.", err.detail);
+		return cli_fail(err.status == TQ_NOT_FOUND ? EXIT_USAGE : EXIT_RUNTIME, "%s.",
+		                err.detail);
 	printf("%s\n", secret);
 	fflush(stdout);
 	hook_events_format(w->events, events, sizeof(events));

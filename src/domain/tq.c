@@ -47,7 +47,7 @@ struct venue *tq_venue_by_id(struct tq *tq, int id)
 
 struct venue *tq_main(struct tq *tq)
 {
-	return venues_by_id(&tq->venues, STORE_MAIN_VENUE);
+	return venues_main(&tq->venues);
 }
 
 int tq_ping(struct tq_session *s, struct tq_error *err)
@@ -113,6 +113,8 @@ int tq_order_submit(struct tq *tq, struct venue *v, const json_t *body, const ch
 	no->ctx = ctx;
 	no->issue.in = &no->order;
 	no->issue.venue_id = v->id;
+	no->issue.outbox = v->row.has_webhooks;
+	no->issue.settings_version = venues_version(&tq->venues);
 	no->issue.now = now_ms();
 	venue_date_of(v, no->issue.now, no->issue.business_date);
 	if (idem_key != NULL) {

@@ -173,13 +173,26 @@ void venues_release(struct venues *vs)
 	memset(vs, 0, sizeof(*vs));
 }
 
-/* On SQLite, reloads when another process changed the settings; the caller holds the lock. */
+/*
+ * Reloads what changed: on SQLite when the version row moved (another
+ * process may have written it), anywhere when a change was told
+ * (venues_invalidate, on NOTIFY). The caller holds the lock.
+ */
 static void watch(struct venues *vs)
 {
 	struct tq_error err;
+	bool told = __atomic_exchange_n(&vs->stale, 0, __ATOMIC_ACQ_REL) != 0;
 
-	if (vs->watch && load(vs, false, &err) != 0)
+	if ((vs->watch || told) && load(vs, told, &err) != 0) {
 		log_warn("msg=\"cannot reload the venues' settings\" error=\"%s\"", err.detail);
+		if (told)
+			__atomic_store_n(&vs->stale, 1, __ATOMIC_RELEASE); /* try again next time */
+	}
+}
+
+void venues_invalidate(struct venues *vs)
+{
+	__atomic_store_n(&vs->stale, 1, __ATOMIC_RELEASE);
 }
 
 struct venue *venues_find(struct venues *vs, const char *slug, size_t n)
@@ -206,14 +219,36 @@ struct venue *venues_by_id(struct venues *vs, int id)
 	return v;
 }
 
+struct venue *venues_main(struct venues *vs)
+{
+	struct venue *v;
+
+	pthread_mutex_lock(&vs->lock);
+	watch(vs);
+	v = current(vs, STORE_MAIN_VENUE);
+	pthread_mutex_unlock(&vs->lock);
+	return v;
+}
+
 int venues_reload(struct venues *vs, struct tq_error *err)
 {
 	int rc;
 
 	pthread_mutex_lock(&vs->lock);
+	__atomic_store_n(&vs->stale, 0, __ATOMIC_RELEASE);
 	rc = load(vs, true, err);
 	pthread_mutex_unlock(&vs->lock);
 	return rc;
+}
+
+int64_t venues_version(struct venues *vs)
+{
+	int64_t v;
+
+	pthread_mutex_lock(&vs->lock);
+	v = vs->version;
+	pthread_mutex_unlock(&vs->lock);
+	return v;
 }
 
 int venues_all(struct venues *vs, struct venue ***out, size_t *n)

@@ -45,6 +45,7 @@ struct venues {
 	struct venue *retired;
 	int64_t version;           /* the settings version loaded */
 	bool watch;                /* read the version row on each lookup (SQLite) */
+	int stale;                 /* told of a change, not yet reloaded (atomic) */
 	const struct config *base; /* the install's settings; not owned */
 	struct store *store;       /* not owned */
 	struct store_conn *conn;   /* the registry's own, for watching and loading */
@@ -59,8 +60,14 @@ void venues_release(struct venues *vs);
  */
 struct venue *venues_find(struct venues *vs, const char *slug, size_t n);
 struct venue *venues_by_id(struct venues *vs, int id);
+/* The venue main, as the routes without a prefix use it (reloading first as venues_find). */
+struct venue *venues_main(struct venues *vs);
+/* Marks the snapshots stale: the next lookup reloads them. Any thread, cheap. */
+void venues_invalidate(struct venues *vs);
 /* Reloads every venue now (after a change, or when told of one). 0, or -1 keeping the old. */
 int venues_reload(struct venues *vs, struct tq_error *err);
+/* The settings version the current snapshots were loaded at. */
+int64_t venues_version(struct venues *vs);
 /* Every current venue, by id; free() *out (the venues stay the registry's). */
 int venues_all(struct venues *vs, struct venue ***out, size_t *n);
 

@@ -332,6 +332,8 @@ static void heard(void *ctx, enum store_heard what, int venue)
 	struct tq_error err;
 
 	if (what == STORE_HEARD_SETTINGS) {
+		/* Stale at once: a request arriving before the reload below reloads itself. */
+		venues_invalidate(&h->srv->tq->venues);
 		if (venues_reload(&h->srv->tq->venues, &err) != 0)
 			log_warn("msg=\"cannot reload the venues' settings\" error=\"%s\"",
 			         err.detail);

@@ -321,6 +321,9 @@ enum handled h_webhooks_create(struct req *r, struct tq_session *s)
 	    webhook_create(s->conn, &w, secret, &id, &err) != 0 ||
 	    store_webhook_get(s->conn, id, &w, &err) != 0)
 		return problem(r, &err);
+	/* This server's orders look for the new endpoint from now on. */
+	if (venues_reload(&s->tq->venues, &err) != 0)
+		log_warn("msg=\"cannot reload the venues' settings\" error=\"%s\"", err.detail);
 	j = webhook_json(&w);
 	json_object_set_new(j, "secret", json_string(secret));
 	snprintf(loc, sizeof(loc), "%s/api/webhooks/%" PRId64, r->base, id);

@@ -27,6 +27,8 @@
  * counters by venue), so batches cannot deadlock and two venues share none.
  */
 
+#define NOTIFY_MAX 4000 /* below PostgreSQL's 8000-byte limit on a payload */
+
 struct batch {
 	struct issue_req *const *reqs;
 	size_t n;
@@ -35,12 +37,15 @@ struct batch {
 	size_t nstmt_req;
 	size_t first_insert; /* index of the first order INSERT in its batch */
 	size_t first_ids;    /* index of the first venue's event ids UPDATE */
+	size_t version_stmt; /* index of the settings version's SELECT */
+	int64_t version;     /* the settings version the batch read */
 	int *venues;         /* the venues of the included orders, ascending */
 	int64_t *vcount;     /* per venue: its orders in the batch */
 	int64_t *vlast;      /* per venue: event_counters.last after taking the ids */
 	size_t nvenues;
 	char (*nums)[NUM_LEN];
 	size_t nnums;
+	char notify[NOTIFY_MAX]; /* the NOTIFY's payload: the venues written, "1,4,9" */
 };
 
 static const char *bnum(struct batch *b, int64_t v)
@@ -144,6 +149,10 @@ static int insert_row(void *ctx, int query, int ncols, const char *const *vals)
 	struct batch *b = ctx;
 	size_t k;
 
+	if ((size_t)query == b->version_stmt && ncols >= 1) {
+		b->version = store_i64(vals[0]);
+		return 0;
+	}
 	if ((size_t)query >= b->first_ids && (size_t)query < b->first_insert && ncols >= 1) {
 		b->vlast[query - (int)b->first_ids] = store_i64(vals[0]); /* event ids' RETURNING */
 		return 0;
@@ -169,6 +178,7 @@ static int insert_orders(struct store_conn *c, struct batch *b, bool begin, stru
 	    "INSERT INTO counters (venue_id, queue, business_date, last) VALUES ($4, $1, $2, $3) "
 	    "ON CONFLICT (venue_id, queue, business_date) DO UPDATE SET last = counters.last + "
 	    "excluded.last RETURNING last";
+	static const char version_sql[] = "SELECT version FROM settings_version WHERE one = 1";
 	static const char order_sql[] =
 	    "INSERT INTO orders (venue_id, queue, business_date, sequence, status, items, total, "
 	    "note, created_at, updated_at) SELECT venue_id, queue, business_date, last - $3, "
@@ -219,6 +229,9 @@ static int insert_orders(struct store_conn *c, struct batch *b, bool begin, stru
 		np += 4;
 	}
 	split = ns;
+	b->version_stmt = ns;
+	b->version = -1;
+	st[ns++] = (struct sql_stmt){version_sql, 0, NULL};
 	b->first_ids = ns;
 	for (j = 0; j < b->nvenues; j++) {
 		p[np] = bnum(b, b->venues[j]);
@@ -264,6 +277,26 @@ static int insert_orders(struct store_conn *c, struct batch *b, bool begin, stru
 			return tq_fail(err, TQ_INTERNAL, "database_error", "",
 			               "the event counter of venue %d is missing", b->venues[j]);
 	return 0;
+}
+
+/*
+ * Whether the webhook outbox is to be written for venue's orders: when the
+ * venue had live endpoints in the settings its requests were checked
+ * against, or when those settings have moved since (an endpoint may have
+ * been made meanwhile: look, to be sure). A venue without endpoints, the
+ * usual case, so costs its batch no statement.
+ */
+static bool outbox_wanted(const struct batch *b, int venue)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct issue_req *r = b->reqs[i];
+		if (b->included[i] && r->venue_id == venue &&
+		    (r->outbox || r->settings_version != b->version))
+			return true;
+	}
+	return false;
 }
 
 /* Step 3: creation events, keys, NOTIFYs and COMMIT. */
@@ -314,13 +347,21 @@ static int finish_batch(struct store_conn *c, struct batch *b, struct sql_stmt *
 	}
 	free(next);
 	for (j = 0; j < b->nvenues; j++) {
-		p[np] = bnum(b, store_event_id(b->venues[j], b->vlast[j] - b->vcount[j] + 1));
-		p[np + 1] = bnum(b, store_event_id(b->venues[j], b->vlast[j]));
-		p[np + 2] = bnum(b, b->venues[j]);
-		st[ns++] = (struct sql_stmt){store_outbox_sql, 3, &p[np]};
-		if (c->be->notify_sql != NULL)
-			st[ns++] = (struct sql_stmt){c->be->notify_sql, 1, &p[np + 2]};
-		np += 3;
+		size_t len = strlen(b->notify);
+		if (outbox_wanted(b, b->venues[j])) {
+			p[np] =
+			    bnum(b, store_event_id(b->venues[j], b->vlast[j] - b->vcount[j] + 1));
+			p[np + 1] = bnum(b, store_event_id(b->venues[j], b->vlast[j]));
+			p[np + 2] = bnum(b, b->venues[j]);
+			st[ns++] = (struct sql_stmt){store_outbox_sql, 3, &p[np]};
+			np += 3;
+		}
+		snprintf(b->notify + len, NOTIFY_MAX - len, "%s%d", len ? "," : "", b->venues[j]);
+	}
+	/* One NOTIFY for the batch: its payload lists the venues written (all, when too many). */
+	if (c->be->notify_sql != NULL) {
+		p[np] = strlen(b->notify) >= NOTIFY_MAX - 8 ? "0" : b->notify;
+		st[ns++] = (struct sql_stmt){c->be->notify_sql, 1, &p[np++]};
 	}
 	if (!fail_before_commit)
 		st[ns++] = (struct sql_stmt){commit_sql, 0, NULL};

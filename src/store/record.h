@@ -108,6 +108,7 @@ struct venue_row {
 	char accent[8];     /* "#rrggbb", or "" */
 	char logo_type[32]; /* "" without a logo */
 	int64_t created_at, updated_at;
+	bool has_webhooks; /* a live webhook endpoint is the venue's (read, never written) */
 };
 
 #endif

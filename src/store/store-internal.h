@@ -203,6 +203,8 @@ int store_one_order(struct store_conn *c, const char *sql, int n, const char *co
  * first's count; event k of them has id store_event_id(venue, first + k). */
 int store_take_event_ids(struct store_conn *c, int venue, int64_t n, int64_t *first,
                          struct tq_error *err);
+/* Moves the settings version and tells other servers (NOTIFY), in c's transaction. */
+int store_settings_changed(struct store_conn *c, struct tq_error *err);
 /* The statement store_take_event_ids runs: venue $1 takes $2 ids. */
 extern const char store_event_ids_sql[];
 /* The webhook outbox statement: deliveries for events $1..$2 of venue $3 (see events.c). */

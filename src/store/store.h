@@ -143,6 +143,11 @@ enum issue_outcome { ISSUE_CREATED, ISSUE_REPLAYED, ISSUE_FAILED };
 /* One order to issue, and what became of it. */
 struct issue_req {
 	int venue_id;
+	/* Whether the venue had live webhook endpoints in the settings of version
+	 * settings_version; when the version has moved by the time the batch is
+	 * written, the endpoints are looked for anyway. */
+	bool outbox;
+	int64_t settings_version;
 	const struct order_input *in;
 	const char *idem_key; /* NULL, or the Idempotency-Key */
 	char idem_hash[65];   /* sha256 of the request body when idem_key is set */

@@ -13,7 +13,8 @@
 
 #define VENUE_COLS                                                                                 \
 	"id, slug, name, timezone, day_start, queues, digits, counters, language, currency, "      \
-	"accent, logo_type, created_at, updated_at"
+	"accent, logo_type, created_at, updated_at, (SELECT count(*) FROM webhook_endpoints w "    \
+	"WHERE w.venue = venues.slug AND w.revoked_at IS NULL)"
 
 struct venue_rows {
 	struct venue_row *v;
@@ -27,7 +28,7 @@ static int venue_row(void *ctx, int query, int ncols, const char *const *vals)
 	struct venue_row *v;
 
 	(void)query;
-	if (ncols < 14 || array_grow((void **)&r->v, sizeof(*r->v), r->n + 1, &r->cap) != 0) {
+	if (ncols < 15 || array_grow((void **)&r->v, sizeof(*r->v), r->n + 1, &r->cap) != 0) {
 		r->bad = 1;
 		return 1;
 	}
@@ -47,6 +48,7 @@ static int venue_row(void *ctx, int query, int ncols, const char *const *vals)
 	store_copy_str(v->logo_type, sizeof(v->logo_type), vals[11]);
 	v->created_at = store_i64(vals[12]);
 	v->updated_at = store_i64(vals[13]);
+	v->has_webhooks = store_i64(vals[14]) > 0;
 	return 0;
 }
 
@@ -97,7 +99,7 @@ int store_venue_get(struct store_conn *c, const char *slug, struct venue_row *ou
 }
 
 /* Tells running servers that settings changed: the version row, and NOTIFY. */
-static int settings_changed(struct store_conn *c, struct tq_error *err)
+int store_settings_changed(struct store_conn *c, struct tq_error *err)
 {
 	static const char sql[] = "UPDATE settings_version SET version = version + 1 WHERE one = 1";
 
@@ -179,7 +181,7 @@ int store_venue_create(struct store_conn *c, struct venue_row *v, const char *lo
 		goto fail;
 	}
 	if (sql_exec(c, counter_sql, 1, (const char *const[]){p[13]}, NULL, NULL, err) != 0 ||
-	    settings_changed(c, err) != 0 || sql_commit(c, err) != 0)
+	    store_settings_changed(c, err) != 0 || sql_commit(c, err) != 0)
 		goto fail;
 	v->id = (int)id;
 	v->created_at = v->updated_at = now;
@@ -220,7 +222,7 @@ int store_venue_update(struct store_conn *c, const struct venue_row *v, bool set
 		if (sql_exec(c, logo_sql, 3, q, NULL, NULL, err) != 0)
 			goto fail;
 	}
-	if (settings_changed(c, err) != 0 || sql_commit(c, err) != 0)
+	if (store_settings_changed(c, err) != 0 || sql_commit(c, err) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -266,7 +268,7 @@ int store_venue_delete(struct store_conn *c, const char *slug, struct tq_error *
 	for (i = 0; i < sizeof(deletes) / sizeof(deletes[0]); i++)
 		if (sql_exec(c, deletes[i], 1, p, NULL, NULL, err) != 0)
 			goto fail;
-	if (settings_changed(c, err) != 0 || sql_commit(c, err) != 0)
+	if (store_settings_changed(c, err) != 0 || sql_commit(c, err) != 0)
 		goto fail;
 	return 0;
 fail:

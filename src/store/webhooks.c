@@ -61,12 +61,20 @@ int store_webhook_create(struct store_conn *c, const struct webhook *w, const ch
 	                    store_num(&nb[1], now)};
 
 	*id = 0;
-	if (sql_exec(c, sql, 6, p, store_i64_row, id, err) != 0)
+	/* With the settings version moved, servers know the venue has endpoints now. */
+	if (sql_begin(c, true, err) != 0)
 		return -1;
-	if (*id <= 0)
-		return tq_fail(err, TQ_INTERNAL, "database_error", "",
-		               "the webhook was not stored");
-	return 0;
+	if (sql_exec(c, sql, 6, p, store_i64_row, id, err) != 0 ||
+	    store_settings_changed(c, err) != 0)
+		goto fail;
+	if (*id <= 0) {
+		tq_fail(err, TQ_INTERNAL, "database_error", "", "the webhook was not stored");
+		goto fail;
+	}
+	return sql_commit(c, err);
+fail:
+	sql_rollback(c);
+	return -1;
 }
 
 int store_webhook_list(struct store_conn *c, struct webhook **out, size_t *n, struct tq_error *err)
@@ -110,7 +118,14 @@ int store_webhook_revoke(struct store_conn *c, int64_t id, int64_t now, struct t
 	static const char sql[] = "UPDATE webhook_endpoints SET revoked_at = COALESCE(revoked_at, "
 	                          "$2) WHERE id = $1 RETURNING id";
 
-	return store_revoke(c, sql, id, now, "webhook", err);
+	if (sql_begin(c, true, err) != 0)
+		return -1;
+	if (store_revoke(c, sql, id, now, "webhook", err) != 0 ||
+	    store_settings_changed(c, err) != 0) {
+		sql_rollback(c);
+		return -1;
+	}
+	return sql_commit(c, err);
 }
 
 /* ---- deliveries, for people ---- */

@@ -375,13 +375,14 @@ class Load:
 def check_sequences(db):
     """Per queue and business date, the committed orders carry exactly
     1..N, each once; the counter row says N; event ids are 1..M with one
-    creation event per order; no idempotency key is left without its order.
+    creation event per order (the venue's counts 1..M); no idempotency key is left without its order.
     Returns the number of orders."""
     rows = db.query(
         "SELECT o.queue, o.business_date, o.n, o.nd, o.lo, o.hi, c.last FROM "
-        "(SELECT queue, business_date, count(*) AS n, count(DISTINCT sequence) AS nd, "
-        "min(sequence) AS lo, max(sequence) AS hi FROM orders GROUP BY queue, business_date) o "
-        "LEFT JOIN counters c ON c.queue = o.queue AND c.business_date = o.business_date ORDER BY 1, 2"
+        "(SELECT venue_id, queue, business_date, count(*) AS n, count(DISTINCT sequence) AS nd, "
+        "min(sequence) AS lo, max(sequence) AS hi FROM orders GROUP BY venue_id, queue, business_date) o "
+        "LEFT JOIN counters c ON c.venue_id = o.venue_id AND c.queue = o.queue "
+        "AND c.business_date = o.business_date ORDER BY 1, 2"
     )
     total = 0
     for q, d, n, nd, lo, hi, last in rows:
@@ -391,15 +392,16 @@ def check_sequences(db):
         assert last is not None and int(last) == n, f"{q} {d}: counter says {last} for {n} orders"
         total += n
     ev = db.query(
-        "SELECT (SELECT count(*) FROM events), (SELECT count(DISTINCT id) FROM events), "
-        "(SELECT coalesce(min(id), 0) FROM events), (SELECT coalesce(max(id), 0) FROM events), "
-        "(SELECT last FROM event_counter), "
+        # an event's id is its venue's count times 65536 plus the venue (main: 1)
+        "SELECT (SELECT count(*) FROM events WHERE id % 65536 = 1), (SELECT count(DISTINCT id) FROM events), "
+        "(SELECT coalesce(min(id / 65536), 0) FROM events), (SELECT coalesce(max(id / 65536), 0) FROM events), "
+        "(SELECT last FROM event_counters WHERE venue_id = 1), "
         "(SELECT count(*) FROM events WHERE previous_status IS NULL AND kind = 'token'), "
         "(SELECT count(*) FROM idempotency_keys WHERE order_id IS NULL)"
     )[0]
     n, nd, lo, hi, last, created, lost = (int(x) for x in ev)
-    assert n == nd and (n == 0 or (lo == 1 and hi == n)), f"event ids: {n} events, ids {lo}..{hi}"
-    assert last == hi, f"event_counter.last {last}, max event id {hi}"
+    assert n == nd and (n == 0 or (lo == 1 and hi == n)), f"event ids: {n} events, counts {lo}..{hi}"
+    assert last == hi, f"event_counters.last {last}, the latest event's count {hi}"
     assert created == total, f"{total} orders but {created} creation events"
     assert lost == 0, f"{lost} idempotency keys without an order (claimed, never finished)"
     return total

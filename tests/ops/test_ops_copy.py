@@ -247,9 +247,10 @@ def test_copy_reads_one_snapshot_under_load(kind, ops):
     (n, maxseq), = dst.query("SELECT count(*), max(sequence) FROM orders")
     (last,), = dst.query("SELECT last FROM counters")
     assert n == maxseq == last, f"orders {n}, highest number {maxseq}, counter {last}"
-    (nev, maxev), = dst.query("SELECT count(*), max(id) FROM events")
-    (evlast,), = dst.query("SELECT last FROM event_counter")
-    assert nev == maxev == evlast, f"events {nev}, highest id {maxev}, counter {evlast}"
+    # main's event ids are its count of events times 65536 plus 1
+    (nev, maxev), = dst.query("SELECT count(*), max(id / 65536) FROM events")
+    (evlast,), = dst.query("SELECT last FROM event_counters WHERE venue_id = 1")
+    assert nev == maxev == evlast, f"events {nev}, highest count {maxev}, counter {evlast}"
     orphans = dst.query("SELECT count(*) FROM orders o WHERE NOT EXISTS "
                         "(SELECT 1 FROM events e WHERE e.order_id = o.id)")
     assert orphans == [("0",)]
@@ -307,8 +308,8 @@ def test_failed_copy_leaves_the_target_without_it(kind, ops):
         api.create()
     # damage the source: an event of an order that does not exist (SQLite
     # checks foreign keys only when asked, and this connection does not ask)
-    src.execute_script("INSERT INTO events (id, order_id, kind, status, previous_status, at) "
-                       "VALUES (9999, 424242, 'token', 'PENDING', NULL, 1);")
+    src.execute_script("INSERT INTO events (venue_id, id, order_id, kind, status, previous_status, at) "
+                       "VALUES (1, 9999, 424242, 'token', 'PENDING', NULL, 1);")
     dst = ops.db(kind)
     r = copy(src, dst)
     assert r.returncode == 1, r.stderr

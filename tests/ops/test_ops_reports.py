@@ -41,11 +41,11 @@ def sql_text(v):
 
 def insert_orders(db, rows):
     """rows: dicts with the orders columns (no id); written in one statement per 200."""
-    cols = ["queue", "business_date", "sequence", "status", "items", "total", "note",
+    cols = ["venue_id", "queue", "business_date", "sequence", "status", "items", "total", "note",
             "created_at", "updated_at", "ready_at"]
     script = []
     for i in range(0, len(rows), 200):
-        values = ",".join("(" + ",".join(sql_text(r[c]) for c in cols) + ")"
+        values = ",".join("(" + ",".join(sql_text(r.get(c, 1)) for c in cols) + ")"
                           for r in rows[i:i + 200])
         script.append(f"INSERT INTO orders ({', '.join(cols)}) VALUES {values};")
     db.execute_script("\n".join(script))

@@ -44,9 +44,10 @@ class Server(tokenq_server.Server):
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
-    def order(self, name="Tea"):
+    def order(self, name="Tea", prefix=""):
+        """A new order (at the venue of prefix, "/v/SLUG"; main's without)."""
         status, body = self.request(
-            "POST", "/api/orders", {"items": [{"name": name, "quantity": 1, "unit_price": 100}]})
+            "POST", prefix + "/api/orders", {"items": [{"name": name, "quantity": 1, "unit_price": 100}]})
         assert status == 201, body
         return body
 
@@ -71,13 +72,13 @@ class Server(tokenq_server.Server):
 class Stream:
     """A raw-socket SSE client: what a board's EventSource does, byte for byte."""
 
-    def __init__(self, server, last_event_id=None, query="", rcvbuf=None):
+    def __init__(self, server, last_event_id=None, query="", rcvbuf=None, prefix=""):
         self.sock = socket.socket()
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.connect(("127.0.0.1", server.port))
         self.sock.settimeout(10)
-        head = f"GET /api/events{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        head = f"GET {prefix}/api/events{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
         if last_event_id is not None:
             head += f"Last-Event-ID: {last_event_id}\r\n"
         self.sock.sendall((head + "\r\n").encode())

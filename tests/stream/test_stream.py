@@ -15,6 +15,15 @@ import pytest
 from streamlib import PG, Server, Stream, pg_database
 
 
+
+# Event ids are a venue's count of events times STEP plus the venue's id; on a
+# new database, main's (id 1) n-th event is ev(n).
+STEP = 65536
+
+
+def ev(n, venue=1):
+    return n * STEP + venue
+
 def collect(stream, count, timeout=10.0):
     got = []
     deadline = time.time() + timeout
@@ -41,11 +50,11 @@ def test_format_of_a_live_event(database, make_server):
         "at": order["created_at"]}
     srv.move(order["id"], "READY")
     eid2, kind, data = s.next_event()
-    assert (eid2, kind, data["status"], data["previous_status"]) == (eid + 1, "token", "READY", "PENDING")
+    assert (eid2, kind, data["status"], data["previous_status"]) == (eid + STEP, "token", "READY", "PENDING")
     code, _ = srv.request("POST", f"/api/orders/{order['id']}/recall")
     assert code == 200
     eid3, kind, data = s.next_event()
-    assert (eid3, kind, data["status"]) == (eid + 2, "recall", "READY")
+    assert (eid3, kind, data["status"]) == (eid + 2 * STEP, "recall", "READY")
     s.close()
 
 
@@ -57,7 +66,7 @@ def test_without_an_id_the_stream_starts_live(database, make_server):
     assert s.next_event(timeout=0.7) is None
     srv.order()
     eid, _, _ = s.next_event()
-    assert eid == 4
+    assert eid == ev(4)
     s.close()
 
 
@@ -65,7 +74,7 @@ def test_replay_from_an_id_exactly_once_across_the_seam(database, make_server):
     srv = make_server(database)
     orders = [srv.order() for _ in range(5)]
     for header in (True, False):
-        s = Stream(srv, last_event_id=2) if header else Stream(srv, query="?last_event_id=2")
+        s = Stream(srv, last_event_id=ev(2)) if header else Stream(srv, query=f"?last_event_id={ev(2)}")
         stop = threading.Event()
 
         def writer():
@@ -76,12 +85,12 @@ def test_replay_from_an_id_exactly_once_across_the_seam(database, make_server):
         t = threading.Thread(target=writer)
         t.start()
         t.join()
-        # replayed 3..5, then the 5 live moves: ids strictly consecutive, no duplicate
+        # replayed 3..5, then the 5 live moves: the venue's next ids, no gap, no duplicate
         first = 3 if header else 3
         want = 3 + 5 if header else 3 + 5 + 5
         got = collect(s, want)
         ids = [e[0] for e in got]
-        assert ids == list(range(first, first + want)), ids
+        assert ids == [ev(i) for i in range(first, first + want)], ids
         assert s.next_event(timeout=0.5) is None
         s.close()
 
@@ -90,8 +99,8 @@ def test_the_header_wins_over_the_query(database, make_server):
     srv = make_server(database)
     for _ in range(4):
         srv.order()
-    s = Stream(srv, last_event_id=3, query="?last_event_id=0")
-    assert [e[0] for e in collect(s, 1)] == [4]
+    s = Stream(srv, last_event_id=ev(3), query="?last_event_id=0")
+    assert [e[0] for e in collect(s, 1)] == [ev(4)]
     s.close()
 
 
@@ -100,14 +109,14 @@ def test_zero_replays_everything_and_board_id_joins_without_gap(database, make_s
     for _ in range(3):
         srv.order()
     s = Stream(srv, last_event_id=0)
-    assert [e[0] for e in collect(s, 3)] == [1, 2, 3]
+    assert [e[0] for e in collect(s, 3)] == [ev(1), ev(2), ev(3)]
     s.close()
     code, board = srv.request("GET", "/api/board")
-    assert code == 200 and board["last_event_id"] == 3
+    assert code == 200 and board["last_event_id"] == ev(3)
     s = Stream(srv, last_event_id=board["last_event_id"])
     o = srv.order()
     eid, _, data = s.next_event()
-    assert eid == 4 and data["order_id"] == o["id"]
+    assert eid == ev(4) and data["order_id"] == o["id"]
     s.close()
 
 
@@ -147,7 +156,7 @@ def test_stalled_client_is_dropped_and_others_keep_receiving(make_server, tmp_pa
     for i in range(total):
         srv.order(f"Item {i} " + "x" * 100)
     t.join(timeout=90)
-    assert [e[0] for e in received] == list(range(1, total + 1))
+    assert [e[0] for e in received] == [ev(i) for i in range(1, total + 1)]
     assert time.time() - start < 60
     # Within a few seconds of stalling, the server ends the stalled stream.
     time.sleep(4)
@@ -207,7 +216,7 @@ def test_two_servers_on_one_postgresql_database(tmp_path):
         o2 = a.order()
         ev = s.next_event(timeout=1.5)
         assert ev is not None and ev[2]["order_id"] == o2["id"]
-        assert ev[0] == 2
+        assert ev[0] == 2 * STEP + 1
         s.close()
     finally:
         a.stop()
@@ -244,3 +253,44 @@ def test_sigterm_ends_open_streams_and_exits_zero(database, tmp_path):
                 if s.next_event(timeout=5) is None:
                     raise AssertionError("stream still open after shutdown")
         s.close()
+
+
+def test_venues_streams_across_two_servers_with_one_listen_each(tmp_path):
+    """50 venues on one PostgreSQL database and two servers: a venue's board
+    on server b gets that venue's events made on server a, and nothing of
+    the busy venue next door; each server holds one LISTEN connection."""
+    if not PG:
+        pytest.skip("TOKENQ_TEST_PG is not set (tests/run.sh starts a PostgreSQL server)")
+    url, drop = pg_database()
+    try:
+        r = subprocess.run([os.environ["TOKENQ_BIN"], "migrate", "--database", url],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        for i in range(1, 51):
+            r = subprocess.run([os.environ["TOKENQ_BIN"], "venues", "create", f"v{i}", "--name",
+                                f"Venue {i}", "--database", url], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+        a = Server(url, tmp_path).start()
+        b = Server(url, tmp_path).start()
+        try:
+            busy, quiet = Stream(b, prefix="/v/v1"), Stream(b, prefix="/v/v2")
+            made = [a.order(f"busy {i}", prefix="/v/v1")["id"] for i in range(30)]
+            mine = a.order("quiet one", prefix="/v/v2")
+            got = [busy.next_event(timeout=2.0) for _ in range(30)]
+            assert [e[2]["order_id"] for e in got if e] == made
+            ev = quiet.next_event(timeout=2.0)
+            assert ev is not None and ev[2]["order_id"] == mine["id"]
+            assert ev[0] % STEP == 3, "an event id carries its venue (v2 is the third)"
+            assert quiet.next_event(timeout=1.0) is None, "the quiet venue got another's event"
+            out = subprocess.run(
+                ["psql", url, "-Atc", "SELECT count(*) FROM pg_stat_activity WHERE "
+                 "datname = current_database() AND application_name = 'tokenq/listen'"],
+                capture_output=True, text=True, check=True)
+            assert out.stdout.strip() == "2", f"LISTEN connections: {out.stdout}"
+            busy.close()
+            quiet.close()
+        finally:
+            a.stop()
+            b.stop()
+    finally:
+        drop()
