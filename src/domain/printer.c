@@ -131,6 +131,8 @@ static int ticket(struct printer *p, const struct order *o, struct buf *out)
 	t.total = o->total;
 	t.created = when;
 	t.note = o->note;
+	t.currency = v->row.currency;
+	t.venue_name = v->row.name;
 	t.qr_url = url;
 	t.codepage = CODEPAGE_CP858;
 	rc = escpos_write_ticket(&t, p->fonts, out);

@@ -25,6 +25,7 @@
 #include "util/num.h"
 #include "http/metrics.h"
 #include "store/reports.h"
+#include "util/currency.h"
 #include "util/log.h"
 
 #define CSV_PAGE      500
@@ -225,14 +226,6 @@ static int html_text(struct buf *b, const char *s)
 	return rc;
 }
 
-/* Minor units as major with two decimals: 12345 -> "123.45". */
-static void money(int64_t minor, char out[32])
-{
-	snprintf(out, 32, "%s%lld.%02lld", minor < 0 ? "-" : "",
-	         (long long)(minor < 0 ? -minor : minor) / 100,
-	         (long long)(minor < 0 ? -minor : minor) % 100);
-}
-
 /* A Host header that is safe to print into an address: letters, digits, . - : [ ]. */
 static bool host_ok(const char *h)
 {
@@ -291,7 +284,8 @@ static int qr_svg(struct buf *b, const char *text)
 	return rc ? -1 : 0;
 }
 
-static int ticket_items(struct buf *b, const char *items_json)
+/* The order's items, their amounts in the minor units of currency. */
+static int ticket_items(struct buf *b, const char *items_json, const char *currency)
 {
 	json_t *items = json_loads(items_json, 0, NULL), *it;
 	size_t i;
@@ -309,9 +303,9 @@ static int ticket_items(struct buf *b, const char *items_json)
 		const char *name = json_string_value(json_object_get(it, "name"));
 		json_int_t qty = json_integer_value(json_object_get(it, "quantity"));
 		json_int_t price = json_integer_value(json_object_get(it, "unit_price"));
-		char amount[32];
+		char amount[48];
 
-		money((int64_t)(qty * price), amount);
+		currency_amount((int64_t)(qty * price), currency_minor_digits(currency), amount);
 		rc |= buf_printf(
 		    b, "<tr><td class=\"qty\">%lld\xc3\x97</td><td class=\"name\" dir=\"auto\">",
 		    (long long)qty);
@@ -327,14 +321,14 @@ static int ticket_html(struct buf *b, const struct req *r, const struct order *o
 {
 	const struct config *cfg = r->venue->cfg;
 	const struct queue_conf *q = config_queue(cfg, o->queue);
-	char token[TOKEN_MAX], url[700], total[32], when[64];
+	char token[TOKEN_MAX], url[700], total[48], when[64];
 	time_t secs = (time_t)tz_wall(r->venue->zone, o->created_at / 1000);
 	struct tm tm;
 	int rc = 0;
 
 	token_format(token, o->queue, o->sequence, cfg->token_digits);
 	customer_url(r, token, url, sizeof(url));
-	money(o->total, total);
+	currency_format(o->total, r->venue->row.currency, total);
 	if (gmtime_r(&secs, &tm) == NULL || /* the venue's wall clock, counted as UTC */
 	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(when, sizeof(when), "%s", o->business_date);
@@ -343,12 +337,17 @@ static int ticket_html(struct buf *b, const struct req *r, const struct order *o
 	                  "<title>");
 	rc |= html_text(b, token);
 	rc |= buf_adds(b, "</title><link rel=\"stylesheet\" href=\"/assets/ticket.css\"></head>"
-	                  "<body><main class=\"ticket\"><h1 class=\"ticket-token\">");
+	                  "<body><main class=\"ticket\">");
+	/* The venue's name above the token (its logo is on screens: thermal paper prints no
+	 * colour). */
+	rc |= buf_adds(b, "<p class=\"ticket-venue\" dir=\"auto\">");
+	rc |= html_text(b, r->venue->row.name);
+	rc |= buf_adds(b, "</p><h1 class=\"ticket-token\">");
 	rc |= html_text(b, token);
 	rc |= buf_adds(b, "</h1><p class=\"ticket-queue\" dir=\"auto\">");
 	rc |= html_text(b, q ? q->name : o->queue);
 	rc |= buf_adds(b, "</p>");
-	rc |= ticket_items(b, o->items_json);
+	rc |= ticket_items(b, o->items_json, r->venue->row.currency);
 	if (o->note != NULL && o->note[0] != '\0') {
 		rc |= buf_adds(b, "<p class=\"ticket-note\" dir=\"auto\">");
 		rc |= html_text(b, o->note);

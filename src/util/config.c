@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/config.h"
+#include "util/currency.h"
 #include "util/tz.h"
 
 int config_parse_database(const char *url, char *err, size_t errlen)
@@ -198,8 +199,7 @@ bad:
 
 int config_parse_currency(const char *s, char *err, size_t errlen)
 {
-	if (strlen(s) == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
-	    s[2] >= 'A' && s[2] <= 'Z')
+	if (currency_valid(s))
 		return 0;
 	snprintf(err, errlen,
 	         "TOKENQ_CURRENCY must be an ISO 4217 currency code such as USD, EUR "
