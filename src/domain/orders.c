@@ -123,7 +123,7 @@ int tq_token_lookup(struct tq_session *s, const char *token, const char *date,
 
 	memset(out, 0, sizeof(*out));
 	out->eta = -1;
-	if (token_parse(token, prefix, &seq) != 0 || venue_queue(s->venue, prefix) == NULL)
+	if (token_parse(token, prefix, &seq) != 0)
 		return tq_fail(err, TQ_NOT_FOUND, "not_found", "", "there is no such token");
 	if (store_find_token(s->conn, s->venue->id, prefix, date, seq, o, err) != 0)
 		return -1;
