@@ -142,8 +142,11 @@ int venues_init(struct venues *vs, const struct config *base, struct store *stor
 	pthread_mutex_init(&vs->lock, NULL);
 	vs->base = base;
 	vs->store = store;
-	/* Without NOTIFY, the version row is how another process's change is seen. */
-	vs->watch = !store_has(store, STORE_LISTEN);
+	/*
+	 * The version row is how another process's change is seen on the next
+	 * request: NOTIFY (PostgreSQL) reloads too, but may come after it.
+	 */
+	vs->watch = true;
 	if (load(vs, true, err) != 0) {
 		venues_release(vs);
 		return -1;

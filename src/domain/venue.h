@@ -44,7 +44,7 @@ struct venues {
 	size_t n, cap;
 	struct venue *retired;
 	int64_t version;           /* the settings version loaded */
-	bool watch;                /* read the version row on each lookup (SQLite) */
+	bool watch;                /* read the version row on each lookup */
 	const struct config *base; /* the install's settings; not owned */
 	struct store *store;       /* not owned */
 	struct store_conn *conn;   /* the registry's own, for watching and loading */
