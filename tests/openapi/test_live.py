@@ -254,6 +254,19 @@ def test_venues(api):
     assert api.request("DELETE", "/api/venues/oa-gone").status == 404
 
 
+def test_key_of_another_venue(api):
+    """A key made with --venue serves that venue only: on main's routes, 403 whatever its role."""
+    assert api.post("/api/venues", {"slug": "oa-k", "name": "Keys"}).status == 201
+    key = venue_key(api, "oa-k")
+    o = api.create()
+    for method, path in (("GET", "/api/orders"), ("GET", f"/api/orders/{o['id']}"),
+                         ("POST", f"/api/orders/{o['id']}/print"), ("GET", f"/api/orders/{o['id']}/ticket"),
+                         ("GET", "/api/menu"), ("POST", "/api/orders"), ("GET", "/api/stats")):
+        r = api.request(method, path, ORDER if path == "/api/orders" and method == "POST" else None, key=key)
+        assert r.status == 403 and r.body["code"] == "forbidden", (method, path, r)
+    assert api.get("/v/oa-k/api/orders", key=key).status == 200
+
+
 def test_malformed_request_framing(api):
     data = (b"GET /api/board HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
             b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
