@@ -142,7 +142,13 @@ int venues_init(struct venues *vs, const struct config *base, struct store *stor
 	pthread_mutex_init(&vs->lock, NULL);
 	vs->base = base;
 	vs->store = store;
-	/* Without NOTIFY, the version row is how another process's change is seen. */
+	/*
+	 * Without NOTIFY (SQLite), the version row is how another process's
+	 * change is seen: one in-process read per lookup. On PostgreSQL the
+	 * change is heard (NOTIFY tokenq_settings), never asked for per request:
+	 * a lookup there costs no round trip, and pages and the router never
+	 * wait on the database.
+	 */
 	vs->watch = !store_has(store, STORE_LISTEN);
 	if (load(vs, true, err) != 0) {
 		venues_release(vs);

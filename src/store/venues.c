@@ -258,10 +258,11 @@ int store_venue_delete(struct store_conn *c, const char *slug, struct tq_error *
 	if (sql_exec(c, orders_sql, 1, p, store_i64_row, &n, err) != 0)
 		goto fail;
 	if (n > 0 || id == STORE_MAIN_VENUE) {
-		tq_fail(err, TQ_CONFLICT, n > 0 ? "venue_has_orders" : "venue_is_main", "",
-		        n > 0
-		            ? "the venue \"%s\" has orders, so it cannot be deleted"
-		            : "the venue \"%s\" is the install's first venue; it cannot be deleted",
+		bool is_main = id == STORE_MAIN_VENUE; /* main is never deleted, orders or not */
+		tq_fail(err, TQ_CONFLICT, is_main ? "venue_is_main" : "venue_has_orders", "",
+		        is_main
+		            ? "the venue \"%s\" is the install's first venue; it cannot be deleted"
+		            : "the venue \"%s\" has orders, so it cannot be deleted",
 		        slug);
 		goto fail;
 	}

@@ -187,6 +187,86 @@ def test_webhooks(api):
     assert api.request("DELETE", "/api/webhooks/999999").status == 404
 
 
+# A 1x1 PNG, as a logo is given: a data: URL.
+PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+def venue_key(api, slug, role="admin"):
+    r = h.run_cli("keys", "create", "--role", role, "--venue", slug, db=api.db)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.splitlines()[0].strip()
+
+
+def test_venues(api):
+    r = api.get("/api/venues", key="")
+    assert r.status == 200 and r.body["venues"][0]["slug"] == "main", r
+    assert api.request("HEAD", "/api/venues", key="").status == 200
+    body = {"slug": "oa-v", "name": "OA venue", "timezone": "Asia/Kolkata", "day_start": "04:00",
+            "queues": [{"prefix": "A", "name": "Food"}], "digits": 4, "language": "en-IN", "currency": "INR",
+            "accent": "#0a7d5a", "logo": PNG}
+    r = api.post("/api/venues", body)
+    assert r.status == 201 and r.headers["location"] == "/api/venues/oa-v" and r.body["logo"] == "/v/oa-v/logo", r
+    assert api.post("/api/venues", body).body["code"] == "venue_exists"
+    other = dict(body, slug="oa-w")
+    for bad, field in ((dict(other, day_start="25:00"), "day_start"), (dict(other, slug="No"), "slug"),
+                       (dict(other, digits=0), "digits"), (dict(other, logo="data:text/plain;base64,eA=="), "logo")):
+        r = api.post("/api/venues", bad)
+        assert r.status == 422 and r.body["code"] == "invalid_field" and r.body["field"] == field, (bad, r)
+    r = api.post("/api/venues", dict(other, colour="red"))
+    assert r.status == 422 and r.body["code"] == "unknown_field" and r.body["field"] == "colour", r
+    assert api.post("/api/venues", "[1]").status == 400
+    assert api.post("/api/venues", "x" * 70000).status == 413
+    assert api.post("/api/venues", other, headers={"Content-Type": "text/plain"}).status == 415
+    assert api.post("/api/venues", other, key="").status == 401
+    assert api.post("/api/venues", other, key="staff").status == 403
+    vkey = venue_key(api, "oa-v")
+    r = api.post("/api/venues", other, key=vkey)
+    assert r.status == 403 and r.body["code"] == "forbidden", r
+    r = api.get("/api/venues/oa-v", key="")
+    assert r.status == 200 and r.body["digits"] == 4 and r.body["timezone"] == "Asia/Kolkata", r
+    assert api.request("HEAD", "/api/venues/oa-v", key="").status == 200
+    assert api.get("/api/venues/nowhere", key="").body["code"] == "unknown_venue"
+    r = api.patch("/api/venues/oa-v", {"name": "OA venue 2", "accent": None}, key=vkey)
+    assert r.status == 200 and r.body["name"] == "OA venue 2" and r.body["accent"] is None, r
+    r = api.patch("/api/venues/oa-v", {"slug": "oa-x"})
+    assert r.status == 422 and r.body["field"] == "slug", r
+    assert api.patch("/api/venues/oa-v", {"colour": "red"}).body["code"] == "unknown_field"
+    assert api.patch("/api/venues/oa-v", "[1]").status == 400
+    assert api.patch("/api/venues/oa-v", "x" * 70000).status == 413
+    assert api.patch("/api/venues/oa-v", {"name": "x"}, headers={"Content-Type": "text/plain"}).status == 415
+    assert api.patch("/api/venues/oa-v", {"name": "x"}, key="").status == 401
+    assert api.patch("/api/venues/oa-v", {"name": "x"}, key="staff").status == 403
+    assert api.patch("/api/venues/main", {"name": "x"}, key=vkey).status == 403
+    assert api.patch("/api/venues/nowhere", {"name": "x"}).status == 404
+    r = api.get("/v/oa-v/logo", key="")
+    assert r.status == 200 and r.headers["content-type"] == "image/png" and r.raw.startswith(b"\x89PNG"), r
+    assert api.request("HEAD", "/v/oa-v/logo", key="").status == 200
+    r = api.get("/logo", key="")
+    assert r.status == 404 and r.body["code"] == "not_found", r
+    r = api.post("/v/oa-v/api/orders", ORDER, key=vkey)
+    assert r.status == 201, r
+    assert api.request("DELETE", "/api/venues/oa-v", key="").status == 401
+    assert api.request("DELETE", "/api/venues/oa-v", key=vkey).status == 403
+    assert api.request("DELETE", "/api/venues/oa-v").body["code"] == "venue_has_orders"
+    assert api.request("DELETE", "/api/venues/main").body["code"] == "venue_is_main"
+    assert api.post("/api/venues", dict(other, slug="oa-gone")).status == 201
+    assert api.request("DELETE", "/api/venues/oa-gone").status == 204
+    assert api.request("DELETE", "/api/venues/oa-gone").status == 404
+
+
+def test_key_of_another_venue(api):
+    """A key made with --venue serves that venue only: on main's routes, 403 whatever its role."""
+    assert api.post("/api/venues", {"slug": "oa-k", "name": "Keys"}).status == 201
+    key = venue_key(api, "oa-k")
+    o = api.create()
+    for method, path in (("GET", "/api/orders"), ("GET", f"/api/orders/{o['id']}"),
+                         ("POST", f"/api/orders/{o['id']}/print"), ("GET", f"/api/orders/{o['id']}/ticket"),
+                         ("GET", "/api/menu"), ("POST", "/api/orders"), ("GET", "/api/stats")):
+        r = api.request(method, path, ORDER if path == "/api/orders" and method == "POST" else None, key=key)
+        assert r.status == 403 and r.body["code"] == "forbidden", (method, path, r)
+    assert api.get("/v/oa-k/api/orders", key=key).status == 200
+
+
 def test_malformed_request_framing(api):
     data = (b"GET /api/board HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
             b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
@@ -218,11 +298,14 @@ def test_head_of_every_get(api):
     o = api.create()
     w = api.post("/api/webhooks", {"url": "http://127.0.0.1:9/head", "allow_private": True}).body
     assert api.request("DELETE", f"/api/webhooks/{w['id']}").status == 200
-    samples = {"{id}": str(o["id"]), "{token}": o["token"], "{name}": "board.js"}
+    logo = api.post("/api/venues", {"slug": "oa-head", "name": "Head", "logo": PNG})
+    assert logo.status == 201, logo
+    samples = {"{id}": str(o["id"]), "{token}": o["token"], "{name}": "board.js", "{venue}": "oa-head"}
     for path, item in checker.document()["paths"].items():
         if "head" not in item or path == "/api/openapi.json":
             continue
         p = path.replace("/api/webhooks/{id}", f"/api/webhooks/{w['id']}")
+        p = "/v/oa-head/logo" if p == "/logo" else p
         for k, v in samples.items():
             p = p.replace(k, v)
         r = api.request("HEAD", p)
