@@ -102,12 +102,12 @@ __attribute__((noreturn)) static void die(const char *what, const char *detail)
 static struct tq tq;
 
 /* As serve does: commits wake the event hub. */
-static void wake_hub(void *ctx)
+static void wake_hub(void *ctx, int venue)
 {
 	struct server *sv = ctx;
 
 	if (sv->hub != NULL)
-		hub_kick(sv->hub);
+		hub_kick(sv->hub, venue);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -146,6 +146,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		die("database", err.detail);
 	if (migrate_for_serve(c, true, &err) != 0)
 		die("migrate", err.detail);
+	if (venues_apply_env(c, &cfg, &err) != 0) /* as serve does: the queues above are main's */
+		die("venue", err.detail);
 	store_disconnect(c);
 	if (tq_init(&tq, &cfg, srv.store, &err) != 0)
 		die("venue", err.detail);

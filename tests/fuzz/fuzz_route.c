@@ -6,7 +6,8 @@
  *
  * The input is "METHOD SP PATH" (or just a path, taken as GET). Properties:
  * router_match() takes a /v/{slug} prefix off (only main exists; any other
- * slug is 404 unknown_venue), then either picks a route whose method is the request's (HEAD as GET)
+ * slug is 404 unknown_venue, as is a route's {venue} that names another),
+ * then either picks a route whose method is the request's (HEAD as GET)
  * and whose pattern matches, with each {id} capture 1..18 digits and every
  * capture a non-empty segment without '/'; or answers 404 or 405, and a 405
  * carries an Allow header listing only methods of routes that match the
@@ -15,23 +16,57 @@
 #include "../../src/http/routes.c"
 #include "../../src/http/server.c"
 
+#include <unistd.h>
+
 #include "fuzz_common.h"
+#include "store/migrate.h"
 
 static struct server fake_srv;
 static struct config cfg;
 static struct tq tq;
+static struct store *store;
 
-/* A façade with the one venue main, as the router asks it for venues. */
+static char dir[256];
+
+static void cleanup(void)
+{
+	char path[300];
+
+	tq_release(&tq);
+	store_free(store);
+	snprintf(path, sizeof(path), "%s/route.db", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/route.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/route.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A façade with the one venue main, on a database of its own, as the router asks it for venues. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	struct store_conn *c;
 	struct tq_error err;
-	char msg[512];
+	char msg[512], url[300];
 
 	(void)argc;
 	(void)argv;
-	if (config_load(&cfg, "sqlite:/nonexistent/fuzz.db", "127.0.0.1:1", msg, sizeof(msg)) != 0 ||
-	    tq_init(&tq, &cfg, NULL, &err) != 0)
+	snprintf(dir, sizeof(dir), "/tmp/tokenq-fuzz-route.XXXXXX");
+	if (mkdtemp(dir) == NULL)
 		return 1;
+	snprintf(url, sizeof(url), "sqlite:%s/route.db", dir);
+	if (config_load(&cfg, url, "127.0.0.1:1", msg, sizeof(msg)) != 0 ||
+	    store_open(cfg.database, &store, &err) != 0 || store_connect(store, &c, &err) != 0)
+		return 1;
+	if (migrate_for_serve(c, true, &err) != 0) {
+		store_disconnect(c);
+		return 1;
+	}
+	store_disconnect(c);
+	if (tq_init(&tq, &cfg, store, &err) != 0)
+		return 1;
+	atexit(cleanup);
 	fake_srv.tq = &tq;
 	return 0;
 }
@@ -48,6 +83,8 @@ static void check_route(struct req *r, const char *path)
 	} else if (r->route == NULL && strncmp(path, "/v/", 3) == 0 && r->status == 404) {
 		return; /* unknown_venue: answered before any route is looked at */
 	}
+	if (r->route == NULL && r->status == 404 && strncmp(path, "/api/venues/", 12) == 0)
+		return; /* a {venue} that names none: unknown_venue */
 
 	if (r->route != NULL) {
 		const char *m = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
