@@ -108,8 +108,6 @@ enum handled h_logo(struct req *r, struct tq_session *s)
 		        r->venue->slug);
 		return problem(r, &err);
 	}
-	reply_header(r, "Cache-Control", "no-cache");
-	reply_header(r, "X-Content-Type-Options", "nosniff");
 	if (strcmp(type, "image/svg+xml") == 0) /* an SVG is an image here, never a page */
 		reply_header(r, "Content-Security-Policy",
 		             "default-src 'none'; style-src "
