@@ -72,13 +72,15 @@ int tq_order_print(struct tq_session *s, int64_t id, struct print_job *out, stru
 {
 	struct order o;
 
-	/* An unknown order (or another venue's) is 404 before anything else is said. */
-	if (store_get_order(s->conn, s->venue->id, id, &o, err) != 0)
-		return -1;
-	order_release(&o);
-	if (s->venue->cfg->printer[0] == '\0')
+	/* An unknown order (or another venue's) is 404 before no_printer is said;
+	 * with a printer, the enqueue itself finds no such order. */
+	if (s->venue->cfg->printer[0] == '\0') {
+		if (store_get_order(s->conn, s->venue->id, id, &o, err) != 0)
+			return -1;
+		order_release(&o);
 		return tq_fail(err, TQ_CONFLICT, "no_printer", "",
 		               "no printer is configured; set TOKENQ_PRINTER to print tickets");
+	}
 	if (store_print_enqueue(s->conn, s->venue->id, id, now_ms(), out, err) != 0)
 		return -1;
 	printer_kick(s->tq->printer);
