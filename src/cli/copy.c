@@ -241,6 +241,8 @@ static int verify(struct side *src, struct side *dst, const int64_t *counts, boo
                   struct tq_error *err)
 {
 	int64_t n, a = 0, b = 0;
+	struct venue_row *venues;
+	size_t nv, v;
 	int i;
 
 	for (i = 0; reports_tables[i].name != NULL; i++) {
@@ -253,13 +255,25 @@ static int verify(struct side *src, struct side *dst, const int64_t *counts, boo
 			               "holds %" PRId64,
 			               n, reports_tables[i].name, counts[i]);
 	}
-	if (store_last_event_id(src->c, STORE_MAIN_VENUE, &a, err) != 0 ||
-	    store_last_event_id(dst->c, STORE_MAIN_VENUE, &b, err) != 0)
+	/* Every venue's events go on where the source's are. */
+	if (store_venue_list(src->c, &venues, &nv, err) != 0)
 		return -1;
-	if (a != b)
-		return tq_fail(err, TQ_INTERNAL, "copy_mismatch", "",
-		               "the target's last event id would be %" PRId64 ", not %" PRId64, b,
-		               a);
+	for (v = 0; v < nv; v++) {
+		if (store_last_event_id(src->c, venues[v].id, &a, err) != 0 ||
+		    store_last_event_id(dst->c, venues[v].id, &b, err) != 0) {
+			free(venues);
+			return -1;
+		}
+		if (a != b) {
+			tq_fail(err, TQ_INTERNAL, "copy_mismatch", "",
+			        "the target's last event id of the venue %s would be %" PRId64
+			        ", not %" PRId64,
+			        venues[v].slug, b, a);
+			free(venues);
+			return -1;
+		}
+	}
+	free(venues);
 	return 0;
 }
 
